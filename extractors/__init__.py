@@ -1,0 +1,1 @@
+"""One sub-package per source system: client -> parse -> land (raw schema)."""

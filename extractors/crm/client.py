@@ -1,0 +1,55 @@
+"""HTTP client of the CRM REST API: pagination and retries for transient errors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+log = logging.getLogger(__name__)
+TRANSIENT_STATUS = {429, 500, 502, 503, 504}
+
+
+class CrmApiError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class CrmClient:
+    base_url: str
+    page_size: int = 500
+    attempts: int = 4
+    backoff_seconds: float = 0.5
+    timeout_seconds: float = 30.0
+
+    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[tuple[str, dict]]:
+        """Yield (source_object, payload) for every page of an endpoint, in order."""
+        page = 1
+        while page is not None:
+            query = urlencode({**(params or {}), "page": page, "page_size": self.page_size})
+            source_object = f"GET {path}?{query}"
+            payload = self._get(f"{self.base_url.rstrip('/')}{path}?{query}")
+            yield source_object, payload
+            page = payload.get("next_page")
+
+    def _get(self, url: str) -> dict:
+        for attempt in range(1, self.attempts + 1):
+            try:
+                with urllib.request.urlopen(url, timeout=self.timeout_seconds) as response:
+                    return json.load(response)
+            except urllib.error.HTTPError as error:
+                if error.code not in TRANSIENT_STATUS or attempt == self.attempts:
+                    raise CrmApiError(f"GET {url} failed with HTTP {error.code}") from error
+                wait = float(error.headers.get("Retry-After") or self.backoff_seconds * 2 ** (attempt - 1))
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+                if attempt == self.attempts:
+                    raise CrmApiError(f"GET {url} failed: {error}") from error
+                wait = self.backoff_seconds * 2 ** (attempt - 1)
+            log.warning("CRM GET %s: transient failure, attempt %s, retrying in %.1fs", url, attempt, wait)
+            time.sleep(wait)
+        raise AssertionError("unreachable")

@@ -1,0 +1,25 @@
+"""Where the sources are, from the environment (set by Airflow, the CLI or the tests)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    landing_dir: Path  # SOURCE_LANDING_DIR: call_center/ and surveys/ export folders
+    crm_api_url: str  # CRM_API_URL: base URL of the CRM REST API
+    qa_db_path: Path  # QA_DB_PATH: the QA tool's SQLite database
+    timezone: str  # CENTER_TIMEZONE: the center's local time zone
+
+    @classmethod
+    def from_env(cls) -> SourceSettings:
+        landing = Path(os.environ.get("SOURCE_LANDING_DIR", ".local/sample"))
+        return cls(
+            landing_dir=landing,
+            crm_api_url=os.environ.get("CRM_API_URL", "http://127.0.0.1:8765"),
+            qa_db_path=Path(os.environ.get("QA_DB_PATH", str(landing / "qa" / "qa_tool.sqlite"))),
+            timezone=os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai"),
+        )

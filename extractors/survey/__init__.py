@@ -1,0 +1,1 @@
+"""Survey system: a daily JSON-lines export of the responses received that local day."""

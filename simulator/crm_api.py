@@ -1,0 +1,116 @@
+"""The simulated CRM's paginated REST API, served over HTTP on loopback.
+
+    GET /api/v1/teams?page=N&page_size=M
+    GET /api/v1/agents?page=N&page_size=M
+    GET /api/v1/tickets?updated_since=ISO&updated_before=ISO&page=N&page_size=M
+
+Tickets change after the day they were created (first response, resolution). The API
+returns each ticket's state as of `updated_before` when its last change falls in
+[updated_since, updated_before), ordered by (updated_at, ticket_id), so pages are stable.
+Each response carries `page`, `page_size`, `total_pages` and `next_page`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from simulator.world import Ticket
+
+TICKET_TIMES = ("created_at", "first_response_at", "resolved_at", "sla_due_at")
+
+
+class CrmData:
+    def __init__(self, folder: Path):
+        self.teams = json.loads((folder / "teams.json").read_text())
+        self.agents = json.loads((folder / "agents.json").read_text())
+        self.tickets: list[Ticket] = []
+        with (folder / "tickets.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                record = json.loads(line)
+                for key in TICKET_TIMES:
+                    record[key] = datetime.fromisoformat(record[key])
+                self.tickets.append(Ticket(**record))
+
+    def tickets_updated(self, since: datetime, before: datetime) -> list[dict]:
+        states = []
+        for ticket in self.tickets:
+            state = ticket.state_as_of(before)
+            if state is not None and since <= state["updated_at"] < before:
+                states.append(state)
+        states.sort(key=lambda s: (s["updated_at"], s["ticket_id"]))
+        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in s.items()}
+                for s in states]
+
+
+def _page(items: list, query: dict) -> dict:
+    page = int(query.get("page", ["1"])[0])
+    size = min(int(query.get("page_size", ["100"])[0]), 1000)
+    total_pages = max(1, math.ceil(len(items) / size))
+    return {
+        "data": items[(page - 1) * size : page * size],
+        "page": page,
+        "page_size": size,
+        "total_pages": total_pages,
+        "next_page": page + 1 if page < total_pages else None,
+    }
+
+
+def make_handler(data: CrmData):
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            url = urlparse(self.path)
+            query = parse_qs(url.query)
+            try:
+                if url.path == "/api/v1/teams":
+                    body = _page(data.teams, query)
+                elif url.path == "/api/v1/agents":
+                    body = _page(data.agents, query)
+                elif url.path == "/api/v1/tickets":
+                    since = datetime.fromisoformat(query["updated_since"][0])
+                    before = datetime.fromisoformat(query["updated_before"][0])
+                    body = _page(data.tickets_updated(since, before), query)
+                else:
+                    return self._send(404, {"error": f"no such endpoint {url.path}"})
+            except (KeyError, ValueError) as error:
+                return self._send(400, {"error": f"bad request: {error}"})
+            return self._send(200, body)
+
+        def _send(self, status: int, body: dict) -> None:
+            payload = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def log_message(self, format, *args):  # quiet: the extractor logs what it reads
+            pass
+
+    return Handler
+
+
+class CrmApiServer:
+    """Serve a simulated CRM folder on 127.0.0.1 in a background thread."""
+
+    def __init__(self, folder: Path, port: int = 0):
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), make_handler(CrmData(folder)))
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def __enter__(self) -> CrmApiServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()

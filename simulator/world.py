@@ -1,0 +1,442 @@
+"""The simulated contact center's events, generated day by day from a seed.
+
+Each day draws from its own random stream, so the first days of a long simulation equal
+a short simulation of the same days: a test can simulate three days and get the same
+events as the first three days of the demo month.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from simulator.config import SimulationConfig
+
+CHANNEL_CYCLE = ("phone", "chat", "phone", "email", "chat", "phone", "chat", "phone", "email", "phone")
+DIMENSIONS = ("service_attitude", "professional_knowledge", "communication", "problem_solving",
+              "work_standards")
+SEVERITY_POINTS = {"minor": (1, 3), "general": (4, 6), "severe": (7, 10)}
+FAMILY_NAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
+                "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo")
+GIVEN_NAMES = ("Wei", "Fang", "Na", "Min", "Jing", "Lei", "Jun", "Yan", "Tao", "Ming", "Hui",
+               "Qiang", "Li", "Xin", "Yu", "Hao", "Ting", "Bo", "Lan", "Kai")
+CATEGORIES = ("billing", "delivery", "account", "technical")
+
+
+@dataclass(frozen=True)
+class Team:
+    team_id: str
+    team_name: str
+    business_line: str
+    supervisor_name: str
+    lead_name: str
+
+
+@dataclass(frozen=True)
+class Agent:
+    agent_id: str
+    agent_name: str
+    team_id: str
+    primary_channel: str
+    hired_on: date
+    skill: float
+
+
+@dataclass
+class Contact:
+    """A phone call or chat session as the ACD records it."""
+
+    contact_id: str
+    channel: str
+    queue_name: str
+    agent_id: str | None
+    customer_number: str
+    offered_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime
+    talk_seconds: int
+    hold_seconds: int
+    acw_seconds: int
+    is_abandoned: bool
+    is_transferred: bool
+    disposition: str
+
+
+@dataclass
+class Ticket:
+    ticket_id: str
+    channel: str
+    category: str
+    priority: str
+    assignee_agent_id: str
+    customer_name: str
+    source_contact_id: str | None
+    created_at: datetime
+    first_response_at: datetime
+    resolved_at: datetime
+    sla_due_at: datetime
+    is_complaint: bool = False
+    complaint_cause: str | None = None
+    complained_agent_id: str | None = None
+
+    def state_as_of(self, moment: datetime) -> dict | None:
+        """The ticket as the CRM shows it at `moment` (None before it exists)."""
+        if self.created_at >= moment:
+            return None
+        first_response = self.first_response_at if self.first_response_at < moment else None
+        resolved = self.resolved_at if self.resolved_at < moment else None
+        status = "resolved" if resolved else ("responded" if first_response else "open")
+        updated = max(t for t in (self.created_at, first_response, resolved) if t is not None)
+        return {
+            "ticket_id": self.ticket_id,
+            "channel": self.channel,
+            "category": self.category,
+            "priority": self.priority,
+            "status": status,
+            "assignee_agent_id": self.assignee_agent_id,
+            "customer_name": self.customer_name,
+            "source_contact_id": self.source_contact_id,
+            "created_at": self.created_at,
+            "first_response_at": first_response,
+            "resolved_at": resolved,
+            "sla_due_at": self.sla_due_at,
+            "reopen_count": 0,
+            "is_complaint": self.is_complaint,
+            "complaint_cause": self.complaint_cause,
+            "complained_agent_id": self.complained_agent_id,
+            "updated_at": updated,
+        }
+
+    @property
+    def change_times(self) -> list[datetime]:
+        return sorted({self.created_at, self.first_response_at, self.resolved_at})
+
+
+@dataclass
+class Survey:
+    response_id: str
+    contact_id: str
+    channel: str
+    agent_id: str
+    contact_at: datetime
+    responded_at: datetime
+    csat_score: int
+    nps_score: int
+    comment_text: str
+    tags: list[str]
+
+
+@dataclass
+class Deduction:
+    deduction_id: str
+    dimension: str
+    severity: str
+    points: int
+    note: str
+
+
+@dataclass
+class Inspection:
+    inspection_id: str
+    record_type: str
+    record_id: str
+    agent_id: str
+    record_at: datetime
+    inspector_name: str
+    inspected_at: datetime
+    deductions: list[Deduction]
+
+
+@dataclass
+class Rectification:
+    rectification_id: str
+    inspection_id: str
+    agent_id: str
+    description: str
+    due_date: date
+    closed_at: datetime | None
+    created_at: datetime
+
+
+@dataclass
+class World:
+    config: SimulationConfig
+    teams: list[Team]
+    agents: list[Agent]
+    contacts: list[Contact] = field(default_factory=list)
+    tickets: list[Ticket] = field(default_factory=list)
+    surveys: list[Survey] = field(default_factory=list)
+    inspections: list[Inspection] = field(default_factory=list)
+    rectifications: list[Rectification] = field(default_factory=list)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.config.timezone)
+
+
+def build_world(config: SimulationConfig) -> World:
+    teams, agents = _roster(config)
+    world = World(config=config, teams=teams, agents=agents)
+    customers = _customer_pool(config)
+    for day in config.dates:
+        _simulate_day(world, day, customers)
+    return world
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FAMILY_NAMES)} {rng.choice(GIVEN_NAMES)}{rng.choice(GIVEN_NAMES).lower()}"
+
+
+def _roster(config: SimulationConfig) -> tuple[list[Team], list[Agent]]:
+    rng = random.Random(f"{config.seed}:roster")
+    n_teams = max(1, round(config.n_agents / 9))
+    teams = [
+        Team(
+            team_id=f"T{i + 1:02d}",
+            team_name=f"Team {i + 1:02d}",
+            business_line="presales" if i % 2 == 0 else "aftersales",
+            supervisor_name=_name(rng),
+            lead_name=_name(rng),
+        )
+        for i in range(n_teams)
+    ]
+    agents = [
+        Agent(
+            agent_id=f"AG{i + 1:04d}",
+            agent_name=_name(rng),
+            team_id=teams[i % n_teams].team_id,
+            primary_channel=CHANNEL_CYCLE[i % len(CHANNEL_CYCLE)],
+            hired_on=config.start_date - timedelta(days=rng.randint(60, 2000)),
+            skill=round(rng.uniform(0.55, 1.0), 3),
+        )
+        for i in range(config.n_agents)
+    ]
+    return teams, agents
+
+
+def _customer_pool(config: SimulationConfig) -> list[str]:
+    rng = random.Random(f"{config.seed}:customers")
+    return [f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}" for _ in range(config.n_agents * 1200)]
+
+
+def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, clock, tzinfo=tz)
+
+
+def _within_hours(moment: datetime, config: SimulationConfig, rng: random.Random) -> datetime:
+    """Move a reply that would fall outside working hours to the next opening."""
+    opens = _at(moment.date(), config.opens_at, moment.tzinfo)
+    closes = _at(moment.date(), config.closes_at, moment.tzinfo)
+    if moment < opens:
+        return opens + timedelta(seconds=rng.randint(60, 3600))
+    if moment >= closes:
+        return opens + timedelta(days=1, seconds=rng.randint(60, 3600))
+    return moment
+
+
+def _simulate_day(world: World, day: date, customers: list[str]) -> None:
+    config, tz = world.config, world.tz
+    rng = random.Random(f"{config.seed}:{day.isoformat()}")
+    opens = _at(day, config.opens_at, tz)
+    open_seconds = int((_at(day, config.closes_at, tz) - opens).total_seconds())
+    working = [a for a in world.agents if a.hired_on <= day and rng.random() < 0.86]
+    email_agents = [a for a in world.agents if a.primary_channel == "email"] or world.agents
+    seq = 0
+
+    def next_id(prefix: str) -> str:
+        nonlocal seq
+        seq += 1
+        return f"{prefix}{day:%Y%m%d}{seq:05d}"
+
+    handled: list[tuple[str, str, str, datetime, datetime, Agent]] = []  # records to survey/QA
+    for agent in working:
+        if agent.primary_channel == "email":
+            for _ in range(rng.randint(12, 25)):
+                received = _at(day, time(7, 0), tz) + timedelta(seconds=rng.randint(0, 15 * 3600))
+                first = _within_hours(received + timedelta(seconds=rng.randint(600, 5 * 3600)), config, rng)
+                ticket = Ticket(
+                    ticket_id=next_id("TK"),
+                    channel="email",
+                    category=rng.choice(CATEGORIES),
+                    priority=rng.choice(("low", "normal", "normal", "high")),
+                    assignee_agent_id=agent.agent_id,
+                    customer_name=_name(rng),
+                    source_contact_id=None,
+                    created_at=received,
+                    first_response_at=first,
+                    resolved_at=first + timedelta(seconds=rng.randint(0, 30 * 3600)),
+                    sla_due_at=received + timedelta(hours=24),
+                )
+                world.tickets.append(ticket)
+                handled.append(("email", ticket.ticket_id, ticket.ticket_id, received, first, agent))
+            continue
+        phone = agent.primary_channel == "phone"
+        for _ in range(rng.randint(22, 40) if phone else rng.randint(25, 45)):
+            offered = opens + timedelta(seconds=rng.randint(0, open_seconds - 1800))
+            wait = min(int(rng.expovariate(1 / (35 if phone else 25))), 900)
+            answered = offered + timedelta(seconds=wait)
+            talk = max(20, int(rng.lognormvariate(5.5 if phone else 5.9, 0.45) * (1.25 - agent.skill * 0.3)))
+            hold = rng.randint(5, 180) if phone and rng.random() < 0.3 else 0
+            acw = rng.randint(5, 120) if phone else rng.randint(0, 30)
+            transferred = rng.random() < 0.07
+            disposition = "transferred" if transferred else rng.choices(
+                ("resolved", "escalated", "follow_up"), weights=(0.85 * agent.skill + 0.1, 0.05, 0.1)
+            )[0]
+            contact = Contact(
+                contact_id=next_id("CC"),
+                channel=agent.primary_channel,
+                queue_name=f"{agent.primary_channel}_{rng.choice(('general', 'billing', 'vip'))}",
+                agent_id=agent.agent_id,
+                customer_number=rng.choice(customers),
+                offered_at=offered,
+                answered_at=answered,
+                ended_at=answered + timedelta(seconds=talk + hold),
+                talk_seconds=talk,
+                hold_seconds=hold,
+                acw_seconds=acw,
+                is_abandoned=False,
+                is_transferred=transferred,
+                disposition=disposition,
+            )
+            world.contacts.append(contact)
+            handled.append((contact.channel, contact.contact_id, contact.contact_id, offered, answered, agent))
+            if disposition in ("escalated", "follow_up"):
+                created = contact.ended_at + timedelta(seconds=60)
+                world.tickets.append(
+                    Ticket(
+                        ticket_id=next_id("TK"),
+                        channel=contact.channel,
+                        category=rng.choice(CATEGORIES),
+                        priority="high" if disposition == "escalated" else "normal",
+                        assignee_agent_id=agent.agent_id,
+                        customer_name=_name(rng),
+                        source_contact_id=contact.contact_id,
+                        created_at=created,
+                        first_response_at=created,
+                        resolved_at=created + timedelta(seconds=rng.randint(3600, 60 * 3600)),
+                        sla_due_at=created + timedelta(hours=48),
+                    )
+                )
+            if rng.random() < 0.012:
+                cause = rng.choices(("agent", "policy", "product"), weights=(0.6, 0.25, 0.15))[0]
+                created = contact.ended_at + timedelta(seconds=rng.randint(3600, 20 * 3600))
+                first = created + timedelta(seconds=rng.randint(1800, 8 * 3600))
+                world.tickets.append(
+                    Ticket(
+                        ticket_id=next_id("TK"),
+                        channel=contact.channel,
+                        category="complaint",
+                        priority="high",
+                        assignee_agent_id=rng.choice(email_agents).agent_id,
+                        customer_name=_name(rng),
+                        source_contact_id=contact.contact_id,
+                        created_at=created,
+                        first_response_at=first,
+                        resolved_at=first + timedelta(seconds=rng.randint(3600, 48 * 3600)),
+                        sla_due_at=created + timedelta(hours=72),
+                        is_complaint=True,
+                        complaint_cause=cause,
+                        complained_agent_id=agent.agent_id,
+                    )
+                )
+    answered_today = sum(1 for record in handled if record[0] != "email")
+    _abandoned_calls(world, rng, customers, next_id, opens, open_seconds, answered_today)
+    for record in handled:
+        _survey_and_inspect(world, rng, record, next_id)
+
+
+def _abandoned_calls(world, rng, customers, next_id, opens, open_seconds, answered_today) -> None:
+    for _ in range(round(answered_today * 0.06)):
+        offered = opens + timedelta(seconds=rng.randint(0, open_seconds - 1))
+        channel = rng.choice(("phone", "phone", "chat"))
+        world.contacts.append(
+            Contact(
+                contact_id=next_id("CC"),
+                channel=channel,
+                queue_name=f"{channel}_general",
+                agent_id=None,
+                customer_number=rng.choice(customers),
+                offered_at=offered,
+                answered_at=None,
+                ended_at=offered + timedelta(seconds=rng.randint(5, 300)),
+                talk_seconds=0,
+                hold_seconds=0,
+                acw_seconds=0,
+                is_abandoned=True,
+                is_transferred=False,
+                disposition="abandoned",
+            )
+        )
+
+
+def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> None:
+    channel, record_id, contact_id, started, worked, agent = record
+    if rng.random() < 0.18:
+        delay = min(rng.expovariate(1 / (30 * 3600)), 7 * 24 * 3600 - 60)
+        csat = min(5, max(1, round(rng.gauss(1.5 + 3.5 * agent.skill, 0.9))))
+        nps = min(10, max(0, csat * 2 + rng.randint(-2, 1)))
+        tags = []
+        if csat == 5 and rng.random() < 0.3:
+            tags.append("praise")
+        if csat <= 2 and rng.random() < 0.5:
+            tags.append("complaint")
+        comment = rng.choice(("", "thanks", "slow answer", "very helpful",
+                              f"please call me back on {rng.randint(13_000_000_000, 13_999_999_999)}"))
+        world.surveys.append(
+            Survey(
+                response_id=next_id("SV"),
+                contact_id=contact_id,
+                channel=channel,
+                agent_id=agent.agent_id,
+                contact_at=started,
+                responded_at=worked + timedelta(seconds=int(delay)),
+                csat_score=csat,
+                nps_score=nps,
+                comment_text=comment,
+                tags=tags,
+            )
+        )
+    if rng.random() < 0.05:
+        inspected_day = worked.date() + timedelta(days=rng.randint(1, 10))
+        inspected = _at(inspected_day, time(10, 0), world.tz) + timedelta(seconds=rng.randint(0, 7 * 3600))
+        inspection_id = next_id("QI")
+        deductions = []
+        for n in range(rng.choices((0, 1, 2, 3), weights=(agent.skill, 0.5, 0.25, 0.1))[0]):
+            severity = rng.choices(("minor", "general", "severe"), weights=(0.7, 0.25, 0.05))[0]
+            low, high = SEVERITY_POINTS[severity]
+            deductions.append(
+                Deduction(
+                    deduction_id=f"{inspection_id}-{n + 1}",
+                    dimension=rng.choice(DIMENSIONS),
+                    severity=severity,
+                    points=rng.randint(low, high),
+                    note=rng.choice(("", "missed verification step", "tone", "wrong policy quoted")),
+                )
+            )
+        world.inspections.append(
+            Inspection(
+                inspection_id=inspection_id,
+                record_type={"phone": "call", "chat": "chat", "email": "email"}[channel],
+                record_id=record_id,
+                agent_id=agent.agent_id,
+                record_at=worked,
+                inspector_name=_name(rng),
+                inspected_at=inspected,
+                deductions=deductions,
+            )
+        )
+        if any(d.severity != "minor" for d in deductions):
+            closed = inspected + timedelta(days=rng.randint(1, 12)) if rng.random() < 0.8 else None
+            world.rectifications.append(
+                Rectification(
+                    rectification_id=f"RF{inspection_id[2:]}",
+                    inspection_id=inspection_id,
+                    agent_id=agent.agent_id,
+                    description="review the script and re-take the module quiz",
+                    due_date=inspected_day + timedelta(days=7),
+                    closed_at=closed,
+                    created_at=inspected,
+                )
+            )

@@ -1,0 +1,1 @@
+"""The PostgreSQL reporting warehouse: where it is, its raw contract, how batches land."""

@@ -1,0 +1,53 @@
+"""Where the warehouse is: `WAREHOUSE_URL`, or the embedded PostgreSQL under `.local/`."""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, unquote, urlparse
+
+import psycopg
+
+
+def warehouse_url() -> str:
+    """The warehouse URL from the environment, starting the embedded server when unset."""
+    url = os.environ.get("WAREHOUSE_URL")
+    if url:
+        return url
+    from warehouse import embedded
+
+    url = embedded.start()
+    os.environ["WAREHOUSE_URL"] = url
+    return url
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(_libpq_url(url or warehouse_url()), **kwargs)
+
+
+def _libpq_url(url: str) -> str:
+    # SQLAlchemy-style driver suffixes (postgresql+psycopg://) are not libpq URLs.
+    scheme, sep, rest = url.partition("://")
+    return f"{scheme.split('+')[0]}{sep}{rest}"
+
+
+def sqlalchemy_url(url: str | None = None) -> str:
+    scheme, sep, rest = (url or warehouse_url()).partition("://")
+    return f"postgresql+psycopg{sep}{rest}"
+
+
+def dbt_env(url: str | None = None) -> dict[str, str]:
+    """The environment variables `dbt_project/profiles.yml` reads, from one URL.
+
+    A Unix-socket URL (pgserver's `?host=/path`) becomes a host that is a directory, which
+    libpq understands as a socket folder.
+    """
+    parsed = urlparse(_libpq_url(url or warehouse_url()))
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or "localhost"])[0]
+    return {
+        "DBT_PG_HOST": host,
+        "DBT_PG_PORT": str(parsed.port or query.get("port", ["5432"])[0]),
+        "DBT_PG_USER": unquote(parsed.username or "postgres"),
+        "DBT_PG_PASSWORD": unquote(parsed.password or ""),
+        "DBT_PG_DBNAME": (parsed.path or "/postgres").lstrip("/") or "postgres",
+    }

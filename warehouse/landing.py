@@ -1,0 +1,229 @@
+"""Landing a batch in the raw schema: COPY with lineage, quarantine and a manifest.
+
+Every extractor hands its parsed rows to `BatchWriter`. One batch is one source system for
+one business date; writing it deletes whatever an earlier run landed for the same
+(source_system, batch_date) in the same transaction, so reruns and re-deliveries replace
+rather than double. A row that fails to parse goes to `raw.quarantine` with its reason and
+raw text, and every source object gets a manifest row where read = loaded + quarantined.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from importlib import resources
+
+import psycopg
+from psycopg import sql
+
+LINEAGE_COLUMNS = (
+    "source_system",
+    "source_object",
+    "source_position",
+    "batch_id",
+    "batch_date",
+    "extracted_at",
+    "content_hash",
+)
+
+
+class ContractError(RuntimeError):
+    """A source broke its contract (missing delivery, missing columns, ...): stop the run."""
+
+    def __init__(self, source_system: str, batch_id: str, rule: str, detail: str):
+        super().__init__(f"[{source_system}] batch {batch_id} broke rule '{rule}': {detail}")
+        self.source_system = source_system
+        self.batch_id = batch_id
+        self.rule = rule
+
+
+class RowRejected(ValueError):
+    """A row that cannot land; its message is the quarantine reason."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    batch_id: str
+    source_system: str
+    batch_date: date
+    interval_start: datetime
+    interval_end: datetime
+    extracted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One record as read from a source object, parsed (values) or rejected (reason)."""
+
+    source_object: str
+    position: str
+    raw_text: str
+    values: tuple | None = None
+    reason: str | None = None
+
+
+@dataclass
+class ObjectCounts:
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    file_checksum: str | None = None
+
+
+@dataclass
+class BatchSummary:
+    batch_id: str
+    source_system: str
+    batch_date: str
+    rows_read: int
+    rows_loaded: int
+    rows_quarantined: int
+    objects: int
+
+
+def file_checksum(path) -> str:
+    """sha256 of a delivered file, for the manifest (a re-delivery shows as a new checksum)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def content_hash(raw_text: str) -> str:
+    return hashlib.md5(raw_text.encode("utf-8"), usedforsecurity=False).hexdigest()
+
+
+def ensure_raw_schema(conn: psycopg.Connection) -> None:
+    ddl = resources.files("warehouse").joinpath("raw_schema.sql").read_text()
+    with conn.transaction():
+        # One extractor at a time creates the schema; the others wait for it.
+        conn.execute("select pg_advisory_xact_lock(hashtext('raw_schema'))")
+        conn.execute(ddl)
+
+
+@dataclass
+class BatchWriter:
+    """Replace one source's batch for one business date, in one transaction."""
+
+    conn: psycopg.Connection
+    batch: Batch
+    tables: Sequence[str]
+    counts: dict[str, ObjectCounts] = field(default_factory=dict)
+    _quarantine: list[tuple] = field(default_factory=list)
+
+    def __enter__(self) -> BatchWriter:
+        ensure_raw_schema(self.conn)
+        self._tx = self.conn.transaction()
+        self._tx.__enter__()
+        key = (self.batch.source_system, self.batch.batch_date)
+        for table in (*self.tables, "batch_manifest", "quarantine"):
+            self.conn.execute(
+                sql.SQL("delete from raw.{} where source_system = %s and batch_date = %s").format(
+                    sql.Identifier(table)
+                ),
+                key,
+            )
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self._write_quarantine()
+            self._write_manifest()
+        self._tx.__exit__(exc_type, exc, tb)
+
+    def register_object(self, source_object: str, file_checksum: str | None = None) -> None:
+        """Record a source object even if it holds no rows (an empty page or file)."""
+        counts = self.counts.setdefault(source_object, ObjectCounts())
+        if file_checksum is not None:
+            counts.file_checksum = file_checksum
+
+    def land(self, table: str, columns: Sequence[str], rows: Iterable[SourceRow]) -> None:
+        """COPY the parsed rows into raw.<table>; rejected rows wait for the quarantine."""
+        batch = self.batch
+        lineage = (batch.source_system, batch.batch_id, batch.batch_date, batch.extracted_at)
+        copy_sql = sql.SQL("copy raw.{} ({}) from stdin").format(
+            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS)))
+        )
+        with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for row in rows:
+                counts = self.counts.setdefault(row.source_object, ObjectCounts())
+                counts.rows_read += 1
+                if row.values is None:
+                    counts.rows_quarantined += 1
+                    self._quarantine.append(
+                        (
+                            batch.source_system,
+                            row.source_object,
+                            row.position,
+                            batch.batch_id,
+                            batch.batch_date,
+                            row.reason,
+                            row.raw_text,
+                            batch.extracted_at,
+                        )
+                    )
+                    continue
+                counts.rows_loaded += 1
+                copy.write_row(
+                    (
+                        *row.values,
+                        lineage[0],
+                        row.source_object,
+                        row.position,
+                        lineage[1],
+                        lineage[2],
+                        lineage[3],
+                        content_hash(row.raw_text),
+                    )
+                )
+
+    def summary(self) -> BatchSummary:
+        return BatchSummary(
+            batch_id=self.batch.batch_id,
+            source_system=self.batch.source_system,
+            batch_date=self.batch.batch_date.isoformat(),
+            rows_read=sum(c.rows_read for c in self.counts.values()),
+            rows_loaded=sum(c.rows_loaded for c in self.counts.values()),
+            rows_quarantined=sum(c.rows_quarantined for c in self.counts.values()),
+            objects=len(self.counts),
+        )
+
+    def _write_quarantine(self) -> None:
+        if not self._quarantine:
+            return
+        columns = (
+            "source_system, source_object, source_position, batch_id, batch_date, reason, "
+            "raw_text, extracted_at"
+        )
+        with self.conn.cursor() as cur, cur.copy(f"copy raw.quarantine ({columns}) from stdin") as copy:
+            for record in self._quarantine:
+                copy.write_row(record)
+
+    def _write_manifest(self) -> None:
+        batch = self.batch
+        with self.conn.cursor() as cur:
+            cur.executemany(
+                "insert into raw.batch_manifest (batch_id, source_system, source_object,"
+                " batch_date, interval_start, interval_end, rows_read, rows_loaded,"
+                " rows_quarantined, file_checksum, extracted_at)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        batch.batch_id,
+                        batch.source_system,
+                        source_object,
+                        batch.batch_date,
+                        batch.interval_start,
+                        batch.interval_end,
+                        c.rows_read,
+                        c.rows_loaded,
+                        c.rows_quarantined,
+                        c.file_checksum,
+                        batch.extracted_at,
+                    )
+                    for source_object, c in sorted(self.counts.items())
+                ],
+            )

@@ -1,0 +1,204 @@
+-- The raw contract: what each extractor lands, before any business rule.
+-- Every raw table ends with the same lineage columns; a batch is replaced whole by
+-- (source_system, batch_date), so a rerun or a re-delivered file never doubles rows.
+-- Idempotent: safe to run before every extract.
+
+create schema if not exists raw;
+
+create table if not exists raw.batch_manifest (
+    batch_id text not null,
+    source_system text not null,
+    source_object text not null,
+    batch_date date not null,
+    interval_start timestamptz not null,
+    interval_end timestamptz not null,
+    rows_read integer not null,
+    rows_loaded integer not null,
+    rows_quarantined integer not null,
+    file_checksum text,
+    extracted_at timestamptz not null,
+    primary key (source_system, batch_date, source_object),
+    check (rows_read = rows_loaded + rows_quarantined)
+);
+
+create table if not exists raw.quarantine (
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    reason text not null,
+    raw_text text,
+    extracted_at timestamptz not null
+);
+create index if not exists quarantine_batch on raw.quarantine (source_system, batch_date);
+
+create table if not exists raw.call_center_contacts (
+    contact_id text,
+    channel text,
+    queue_name text,
+    agent_id text,
+    customer_number text,
+    offered_at timestamptz,
+    answered_at timestamptz,
+    ended_at timestamptz,
+    talk_seconds integer,
+    hold_seconds integer,
+    acw_seconds integer,
+    is_abandoned boolean,
+    is_transferred boolean,
+    disposition text,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.crm_teams (
+    team_id text,
+    team_name text,
+    business_line text,
+    supervisor_name text,
+    lead_name text,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.crm_agents (
+    agent_id text,
+    agent_name text,
+    team_id text,
+    primary_channel text,
+    hired_on date,
+    left_on date,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.crm_tickets (
+    ticket_id text,
+    channel text,
+    category text,
+    priority text,
+    status text,
+    assignee_agent_id text,
+    customer_name text,
+    source_contact_id text,
+    created_at timestamptz,
+    first_response_at timestamptz,
+    resolved_at timestamptz,
+    sla_due_at timestamptz,
+    reopen_count integer,
+    is_complaint boolean,
+    complaint_cause text,
+    complained_agent_id text,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.qa_inspections (
+    inspection_id text,
+    record_type text,
+    record_id text,
+    agent_id text,
+    record_at timestamptz,
+    inspector_name text,
+    inspected_at timestamptz,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.qa_deductions (
+    deduction_id text,
+    inspection_id text,
+    dimension text,
+    severity text,
+    points integer,
+    note text,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.qa_rectifications (
+    rectification_id text,
+    inspection_id text,
+    agent_id text,
+    description text,
+    due_date date,
+    closed_at timestamptz,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.survey_responses (
+    response_id text,
+    contact_id text,
+    channel text,
+    agent_id text,
+    contact_at timestamptz,
+    responded_at timestamptz,
+    csat_score integer,
+    nps_score integer,
+    comment_text text,
+    tags text,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+do $$
+declare
+    t text;
+begin
+    foreach t in array array[
+        'call_center_contacts', 'crm_teams', 'crm_agents', 'crm_tickets', 'qa_inspections',
+        'qa_deductions', 'qa_rectifications', 'survey_responses'
+    ] loop
+        execute format(
+            'create index if not exists %I on raw.%I (source_system, batch_date)',
+            t || '_batch', t
+        );
+    end loop;
+end $$;
