@@ -1,0 +1,24 @@
+-- One row per agent per local business day with phone/chat work.
+with
+
+contacts as (
+    select * from {{ ref('int_contacts_flagged_for_fcr') }}
+),
+
+final as (
+    select
+        agent_id,
+        business_date,
+        count(*) filter (where channel = 'phone') as phone_contacts_handled,
+        count(*) filter (where channel = 'chat') as chat_contacts_handled,
+        sum(first_response_seconds) as first_response_seconds_sum,
+        count(first_response_seconds) as first_response_count,
+        sum(handle_seconds) as handle_seconds_sum,
+        count(handle_seconds) as handle_count,
+        count(*) filter (where is_first_contact_resolved) as fcr_resolved_count,
+        count(*) as fcr_eligible_count
+    from contacts
+    group by agent_id, business_date
+)
+
+select * from final

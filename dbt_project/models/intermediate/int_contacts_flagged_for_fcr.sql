@@ -1,0 +1,38 @@
+-- One row per handled phone/chat contact, with whether it counts as resolved at first
+-- contact: not transferred, not escalated, and no later contact by the same customer
+-- within fcr_repeat_window_days. Unidentified customers cannot be seen repeating.
+with
+
+contacts as (
+    select * from {{ ref('stg_call_center__contacts') }}
+),
+
+with_next_contact as (
+    select
+        *,
+        count(*) over (
+            partition by customer_key
+            order by offered_at
+            range between interval '1 microsecond' following
+            and interval '{{ var("fcr_repeat_window_days") }} days' following
+        ) as later_contacts_in_window
+    from contacts
+),
+
+final as (
+    select
+        contact_id,
+        agent_id,
+        channel,
+        business_date,
+        extract(epoch from answered_at - offered_at) as first_response_seconds,
+        talk_seconds + hold_seconds + acw_seconds as handle_seconds,
+        customer_key is not null and later_contacts_in_window > 0 as has_repeat_contact,
+        not is_transferred
+        and coalesce(disposition, '') <> 'escalated'
+        and not (customer_key is not null and later_contacts_in_window > 0) as is_first_contact_resolved
+    from with_next_contact
+    where not is_abandoned
+)
+
+select * from final

@@ -1,0 +1,20 @@
+-- One row per agent per local day of first reply to e-mails: the day the agent did the work.
+with
+
+tickets as (
+    select * from {{ ref('stg_crm__tickets') }}
+),
+
+final as (
+    select
+        assignee_agent_id as agent_id,
+        {{ local_date('first_response_at') }} as business_date,
+        count(*) as email_contacts_handled,
+        sum(extract(epoch from first_response_at - created_at)) as first_response_seconds_sum,
+        count(*) as first_response_count
+    from tickets
+    where channel = 'email' and first_response_at is not null
+    group by 1, 2
+)
+
+select * from final

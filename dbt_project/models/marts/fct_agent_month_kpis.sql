@@ -1,0 +1,131 @@
+-- One row per agent per month per scorecard KPI: value, sample, weight, target, attainment
+-- and score. A KPI with a sample below its minimum is shown but not scored; its weight is
+-- shared pro rata among the agent's scored KPIs (effective_weight).
+with
+
+months as (
+    select * from {{ ref('int_agent_days_rolled_up_to_months') }}
+),
+
+agents as (
+    select * from {{ ref('dim_agents') }}
+),
+
+scoring as (
+    select * from {{ ref('kpi_scoring') }}
+),
+
+kpi_values as (
+    select
+        months.agent_id,
+        months.month_start,
+        agents.team_id,
+        agents.primary_channel,
+        kpi.kpi_code,
+        kpi.numerator,
+        kpi.denominator,
+        kpi.numerator / nullif(kpi.denominator, 0) * kpi.scale as kpi_value
+    from months
+    left join agents on months.agent_id = agents.agent_id
+    cross join lateral (
+        values
+        ('first_response_time', months.first_response_seconds_sum::numeric, months.first_response_count, 1),
+        ('average_handle_time', months.handle_seconds_sum::numeric, months.handle_count, 1),
+        ('first_contact_resolution', months.fcr_resolved_count::numeric, months.fcr_eligible_count, 1),
+        ('ticket_on_time_rate', months.tickets_on_time_count::numeric, months.tickets_due_count, 1),
+        ('qa_score', months.qa_score_sum::numeric, months.qa_inspection_count, 1),
+        ('complaint_rate', months.complaint_count::numeric, months.contacts_handled, 1),
+        ('csat', months.csat_score_sum::numeric, months.csat_response_count, 1),
+        (
+            'nps',
+            (months.nps_promoter_count - months.nps_detractor_count)::numeric,
+            months.nps_response_count,
+            100
+        )
+    ) as kpi (kpi_code, numerator, denominator, scale)
+),
+
+rules_ranked as (
+    -- The rule in force for the month: a channel-specific rule beats 'all', a later
+    -- effective_from beats an earlier one.
+    select
+        kpi_values.agent_id,
+        kpi_values.month_start,
+        kpi_values.kpi_code,
+        scoring.weight,
+        scoring.direction,
+        scoring.target,
+        scoring.floor,
+        scoring.band_low,
+        scoring.band_high,
+        scoring.band_falloff,
+        scoring.cap,
+        scoring.min_sample,
+        row_number() over (
+            partition by kpi_values.agent_id, kpi_values.month_start, kpi_values.kpi_code
+            order by (scoring.channel = kpi_values.primary_channel) desc, scoring.effective_from desc
+        ) as rule_rank
+    from kpi_values
+    inner join scoring
+        on kpi_values.kpi_code = scoring.kpi_code
+        and scoring.channel in (kpi_values.primary_channel, 'all')
+        and scoring.effective_from <= kpi_values.month_start
+),
+
+scored as (
+    select
+        kpi_values.*,
+        rules.weight,
+        rules.direction,
+        rules.target,
+        rules.floor,
+        rules.band_low,
+        rules.band_high,
+        rules.cap,
+        rules.min_sample,
+        kpi_values.kpi_value is not null and kpi_values.denominator >= rules.min_sample as is_scored,
+        {{ attainment('rules.direction', 'kpi_values.kpi_value', 'rules.floor', 'rules.target',
+                      'rules.band_low', 'rules.band_high', 'rules.band_falloff', 'rules.cap') }} as attainment
+    from kpi_values
+    inner join rules_ranked as rules
+        on kpi_values.agent_id = rules.agent_id
+        and kpi_values.month_start = rules.month_start
+        and kpi_values.kpi_code = rules.kpi_code
+        and rules.rule_rank = 1
+),
+
+weighted as (
+    select
+        *,
+        case
+            when is_scored
+                then weight * 100 / nullif(sum(weight) filter (where is_scored) over (partition by agent_id, month_start), 0)
+        end as effective_weight
+    from scored
+),
+
+final as (
+    select
+        agent_id,
+        team_id,
+        kpi_code,
+        direction,
+        numerator,
+        denominator,
+        kpi_value,
+        weight,
+        effective_weight,
+        target,
+        floor,
+        band_low,
+        band_high,
+        cap,
+        min_sample,
+        case when is_scored then attainment end as attainment,
+        case when is_scored then effective_weight * attainment end as score,
+        is_scored,
+        month_start
+    from weighted
+)
+
+select * from final

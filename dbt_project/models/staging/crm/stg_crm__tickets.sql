@@ -1,0 +1,47 @@
+-- One row per ticket in its latest known state. Customer names are replaced by a keyed hash.
+with
+
+source as (
+    select * from {{ source('crm', 'crm_tickets') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by ticket_id
+            order by updated_at desc, batch_date desc, extracted_at desc
+        ) as state_rank
+    from source
+),
+
+final as (
+    select
+        ticket_id,
+        assignee_agent_id,
+        complained_agent_id,
+        source_contact_id,
+        channel,
+        category,
+        priority,
+        status,
+        complaint_cause,
+        {{ pii_hash('customer_name') }} as customer_name_key,
+        reopen_count,
+        is_complaint,
+        created_at,
+        first_response_at,
+        resolved_at,
+        sla_due_at,
+        updated_at,
+        source_system,
+        source_object,
+        source_position,
+        batch_id,
+        batch_date,
+        content_hash
+    from ranked
+    where state_rank = 1
+)
+
+select * from final
