@@ -1,0 +1,116 @@
+"""ccpipe: generate a sample month, run the daily DAG for it, show the scorecard.
+
+    python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
+    python -m cli scorecard [--month 2026-10] [--top 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import json
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+from cli import environment
+
+SCORECARD_TABLE = "reporting.agent_month_scorecards"
+
+
+def _month(text: str) -> date:
+    return date.fromisoformat(f"{text}-01")
+
+
+def generate_sample(month_start: date, agents: int, seed: int, out_dir: Path) -> None:
+    """Write the simulator's deliveries for the month, unless the same ones are already there."""
+    from simulator.__main__ import generate
+    from simulator.config import SimulationConfig
+
+    days = calendar.monthrange(month_start.year, month_start.month)[1]
+    config = SimulationConfig(start_date=month_start, days=days, n_agents=agents, seed=seed)
+    stamp = out_dir / "simulation.json"
+    wanted = {"start": month_start.isoformat(), "days": days, "agents": agents, "seed": seed}
+    if stamp.exists() and json.loads(stamp.read_text()) == wanted:
+        print(f"sample deliveries already in {out_dir}")
+        return
+    counts = generate(config, out_dir)
+    stamp.write_text(json.dumps(wanted))
+    print(f"simulated {days} days of {agents} agents into {out_dir}: {counts}")
+
+
+def run_month(args: argparse.Namespace) -> None:
+    environment.prepare()
+    month_start = _month(args.month)
+    sample_dir = Path(os.environ["SOURCE_LANDING_DIR"])
+    generate_sample(month_start, args.agents, args.seed, sample_dir)
+    environment.migrate_airflow_db()
+
+    from cli.daily_runs import load_daily_dag, run_business_day
+    from simulator.crm_api import CrmApiServer
+
+    timezone = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
+    dag = load_daily_dag()
+    days = calendar.monthrange(month_start.year, month_start.month)[1]
+    with CrmApiServer(sample_dir / "crm") as crm_api:
+        os.environ["CRM_API_URL"] = crm_api.url
+        for offset in range(days):
+            day = date(month_start.year, month_start.month, offset + 1)
+            started = time.monotonic()
+            run_business_day(dag, day, timezone)
+            print(f"business day {day}: DAG run succeeded in {time.monotonic() - started:.1f}s", flush=True)
+    show_scorecard(month_start, args.top)
+
+
+def show_scorecard(month_start: date, top: int) -> None:
+    from warehouse.connection import connect
+
+    columns = ("center_rank", "team_rank", "agent_id", "agent_name", "team_id", "total_score", "grade",
+               "bonus_amount", "unscored_kpis")
+    with connect() as conn:
+        rows = conn.execute(
+            f"select {', '.join(columns)} from {SCORECARD_TABLE}"
+            " where month_start = %s order by center_rank limit %s",
+            (month_start, top),
+        ).fetchall()
+    widths = [max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    print(f"\nMonthly agent scorecard {month_start:%Y-%m} (top {top} of the center):")
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in rows:
+        print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print(
+        "\nQuery it yourself:\n"
+        f"  connection: {os.environ['WAREHOUSE_URL']}\n"
+        f"  schema:     reporting\n"
+        f"  table:      agent_month_scorecards (also agent_month_kpis, agent_days, agents)\n"
+        f"  e.g.        psql '{os.environ['WAREHOUSE_URL']}' -c \"select * from {SCORECARD_TABLE}"
+        f" where month_start = '{month_start}' order by center_rank limit 10\""
+    )
+
+
+def scorecard(args: argparse.Namespace) -> None:
+    environment.prepare()
+    show_scorecard(_month(args.month), args.top)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="ccpipe", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run-month", help="simulate a month and run the daily DAG for every day")
+    run.add_argument("--month", default="2026-10", help="YYYY-MM (default 2026-10)")
+    run.add_argument("--agents", type=int, default=60)
+    run.add_argument("--seed", type=int, default=20261001)
+    run.add_argument("--top", type=int, default=10)
+    run.set_defaults(func=run_month)
+    show = commands.add_parser("scorecard", help="print the published scorecard of a month")
+    show.add_argument("--month", default="2026-10")
+    show.add_argument("--top", type=int, default=10)
+    show.set_defaults(func=scorecard)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

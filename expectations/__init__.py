@@ -1,0 +1,1 @@
+"""Data-quality suites (Great Expectations, as code) and the audit/publish gate."""
