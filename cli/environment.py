@@ -21,6 +21,7 @@ def prepare(local_dir: Path = LOCAL_DIR) -> None:
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO_ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("DAILY_DAG_RETRIES", "0")  # a local run fails fast and says why
     os.environ.setdefault("DBT_QUIET", "true")  # the CLI prints its own progress
     os.environ.setdefault("SOURCE_LANDING_DIR", str(local_dir / "sample"))
     os.environ.setdefault("PII_HASH_KEY", _local_secret(local_dir / "pii_hash_key"))

@@ -1,0 +1,80 @@
+"""Test environment: a throw-away Airflow home, an embedded PostgreSQL (or WAREHOUSE_URL's
+server) with a database of its own, and a fixed personal-data hashing key.
+
+Airflow reads its configuration when first imported, so the environment is set here,
+before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="ccp-airflow-home-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["DAILY_DAG_RETRIES"] = "0"
+os.environ["PII_HASH_KEY"] = "test-only-pii-key"
+os.environ["DBT_QUIET"] = "true"
+
+WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "seeds", "reporting", "audit", "analytics")
+TEST_DATABASE = "ccp_test"
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory) -> str:
+    """The PostgreSQL server the tests use: WAREHOUSE_URL's, or an embedded one of their own."""
+    given = os.environ.get("WAREHOUSE_URL")
+    if given:
+        return given
+    import pgserver
+
+    server = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="stop")
+    return server.get_uri()
+
+
+@pytest.fixture(scope="session")
+def warehouse_url(server_url) -> str:
+    """A database of the tests' own on that server, dropped and made anew each session."""
+    import psycopg
+
+    from warehouse.connection import _libpq_url
+
+    with psycopg.connect(_libpq_url(server_url), autocommit=True) as conn:
+        conn.execute(f"drop database if exists {TEST_DATABASE} with (force)")
+        conn.execute(f"create database {TEST_DATABASE}")
+    parsed = urlparse(_libpq_url(server_url))
+    url = urlunparse(parsed._replace(path=f"/{TEST_DATABASE}"))
+    os.environ["WAREHOUSE_URL"] = url
+    return url
+
+
+@pytest.fixture
+def clean_warehouse(warehouse_url) -> str:
+    """An empty warehouse: every schema the pipeline writes is dropped."""
+    from warehouse.connection import connect
+
+    with connect(warehouse_url, autocommit=True) as conn:
+        for schema in WAREHOUSE_SCHEMAS:
+            conn.execute(f"drop schema if exists {schema} cascade")
+    return warehouse_url
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Airflow's metadata database (SQLite in the throw-away home), migrated once."""
+    subprocess.run(
+        [str(Path(sys.executable).with_name("airflow")), "db", "migrate"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=os.environ.copy(),
+    )
+    return _AIRFLOW_HOME

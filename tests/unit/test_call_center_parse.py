@@ -1,0 +1,82 @@
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from extractors.call_center.extract import run
+from extractors.call_center.parse import SIMULATOR_EXPORT, parse_lines
+from warehouse.landing import Batch, ContractError
+
+TZ = ZoneInfo("Asia/Shanghai")
+HEADER = list(SIMULATOR_EXPORT.columns.values())
+GOOD = "CC1,phone,phone_vip,AG0001,13800000000,2026-10-01 08:30:02,2026-10-01 08:30:32,2026-10-01 08:35:32,280,20,45,N,N,resolved"
+
+
+def parse(*lines):
+    return list(parse_lines(lines, HEADER, "contacts_20261001.csv", SIMULATOR_EXPORT, TZ))
+
+
+def test_a_good_row_is_typed_in_the_centers_time_zone():
+    [row] = parse(GOOD)
+    assert row.reason is None
+    assert row.position == "2" and row.raw_text == GOOD
+    values = dict(zip(("contact_id", "channel", "queue_name", "agent_id", "customer_number",
+                       "offered_at", "answered_at", "ended_at", "talk", "hold", "acw",
+                       "is_abandoned", "is_transferred", "disposition"), row.values, strict=True))
+    assert values["offered_at"] == datetime(2026, 10, 1, 8, 30, 2, tzinfo=TZ)
+    assert values["offered_at"].utcoffset().total_seconds() == 8 * 3600
+    assert (values["talk"], values["hold"], values["acw"]) == (280, 20, 45)
+    assert values["is_abandoned"] is False and values["is_transferred"] is False
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda f: f.__setitem__(8, "n/a"), "TalkSec: 'n/a' is not a whole number of seconds"),
+        (lambda f: f.__setitem__(9, "-5"), "HoldSec: -5 seconds is negative"),
+        (lambda f: f.__setitem__(11, "maybe"), "Abandoned: 'maybe' is neither Y nor N"),
+        (lambda f: f.__setitem__(5, "01/10/2026 08:30"), "OfferedTime: '01/10/2026 08:30' does not match"),
+        (lambda f: f.__setitem__(3, ""), "an answered contact needs an agent and an answer time"),
+        (lambda f: f.__setitem__(6, "2026-10-01 08:00:00"), "answered before it was offered"),
+        (lambda f: f.__setitem__(1, "fax"), "Channel: 'fax' is not one of"),
+        (lambda f: f.__setitem__(0, ""), "CallID: required value is missing"),
+    ],
+)
+def test_malformed_rows_are_rejected_with_a_reason(change, reason):
+    fields = GOOD.split(",")
+    change(fields)
+    [row] = parse(",".join(fields))
+    assert row.values is None
+    assert reason in row.reason
+    assert row.raw_text == ",".join(fields)
+
+
+def test_a_row_with_the_wrong_number_of_fields_is_rejected():
+    [row] = parse(GOOD + ",extra")
+    assert row.reason == "expected 14 fields, found 15"
+
+
+def test_an_abandoned_call_needs_no_agent():
+    fields = GOOD.split(",")
+    fields[3], fields[6], fields[8], fields[9], fields[10], fields[11] = "", "", "0", "0", "0", "Y"
+    [row] = parse(",".join(fields))
+    assert row.reason is None
+    assert row.values[3] is None and row.values[11] is True
+
+
+def _batch():
+    start = datetime(2026, 10, 1, tzinfo=TZ)
+    return Batch("run/extract_call_center", "call_center", date(2026, 10, 1), start, start, start)
+
+
+def test_a_missing_delivery_stops_the_run(tmp_path):
+    with pytest.raises(ContractError, match="delivery_present") as error:
+        run(None, _batch(), tmp_path, "Asia/Shanghai")
+    assert "[call_center] batch run/extract_call_center" in str(error.value)
+
+
+def test_a_renamed_column_stops_the_run(tmp_path):
+    header = ",".join(HEADER).replace("TalkSec", "TalkTime")
+    (tmp_path / "contacts_20261001.csv").write_text(header + "\n" + GOOD + "\n")
+    with pytest.raises(ContractError, match=r"required_columns.*\['TalkSec'\]"):
+        run(None, _batch(), tmp_path, "Asia/Shanghai")

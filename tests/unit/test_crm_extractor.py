@@ -1,0 +1,97 @@
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from extractors.crm.client import CrmApiError, CrmClient
+from extractors.crm.parse import page_rows, parse_ticket
+
+TICKET = {
+    "ticket_id": "TK1", "channel": "email", "category": "billing", "priority": "normal",
+    "status": "resolved", "assignee_agent_id": "AG0004", "customer_name": "Wang Fang",
+    "source_contact_id": None, "created_at": "2026-10-01T09:00:00+08:00",
+    "first_response_at": "2026-10-01T10:00:00+08:00", "resolved_at": "2026-10-02T09:00:00+08:00",
+    "sla_due_at": "2026-10-02T09:00:00+08:00", "reopen_count": 0, "is_complaint": False,
+    "complaint_cause": None, "complained_agent_id": None, "updated_at": "2026-10-02T09:00:00+08:00",
+}
+
+
+def test_a_good_ticket_parses():
+    values = parse_ticket(TICKET)
+    assert values[0] == "TK1"
+    assert values[10].isoformat() == "2026-10-02T09:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("resolved_at", "2026-09-30T09:00:00+08:00", "resolved before it was created"),
+        ("created_at", "2026-10-01T09:00:00", "has no time zone"),
+        ("is_complaint", "no", "is not true or false"),
+        ("channel", "pigeon", "is not one of"),
+        ("assignee_agent_id", "", "required value is missing"),
+    ],
+)
+def test_bad_tickets_are_rejected_with_a_reason(field, value, reason):
+    rows = list(page_rows("GET /api/v1/tickets?page=1", {"data": [TICKET | {field: value}]}, parse_ticket))
+    assert rows[0].values is None
+    assert reason in rows[0].reason
+    assert json.loads(rows[0].raw_text)[field] == value
+
+
+class FlakyApi:
+    """Fails the first `failures` requests with `status`, then serves two pages."""
+
+    def __init__(self, failures: int, status: int):
+        self.failures, self.status, self.calls = failures, status, 0
+
+    def __enter__(self):
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802
+                api.calls += 1
+                if api.calls <= api.failures:
+                    self.send_response(api.status)
+                    self.send_header("Retry-After", "0")
+                    self.end_headers()
+                    return
+                page = int(self.path.split("page=")[1].split("&")[0])
+                body = json.dumps({"data": [{"n": page}], "next_page": 2 if page == 1 else None})
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_transient_errors_are_retried_then_every_page_is_read(status):
+    api = FlakyApi(failures=2, status=status)
+    with api as url:
+        pages = list(CrmClient(url, backoff_seconds=0.01).pages("/api/v1/tickets"))
+    assert [p["data"] for _, p in pages] == [[{"n": 1}], [{"n": 2}]]
+    assert api.calls == 4
+    assert pages[1][0] == "GET /api/v1/tickets?page=2&page_size=500"
+
+
+def test_a_persistent_error_fails_with_the_url():
+    with FlakyApi(failures=99, status=503) as url, pytest.raises(CrmApiError, match="HTTP 503"):
+        list(CrmClient(url, attempts=3, backoff_seconds=0.01).pages("/api/v1/agents"))
+
+
+def test_a_client_error_is_not_retried():
+    api = FlakyApi(failures=1, status=404)
+    with api as url, pytest.raises(CrmApiError, match="HTTP 404"):
+        list(CrmClient(url, backoff_seconds=0.01).pages("/api/v1/nothing"))
+    assert api.calls == 1

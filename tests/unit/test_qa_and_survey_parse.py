@@ -1,0 +1,56 @@
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from extractors.qa.parse import parse_deduction, parse_inspection, table_rows
+from extractors.survey.parse import parse_lines
+
+TZ = ZoneInfo("Asia/Shanghai")
+DEDUCTION = {"id": "QI1-1", "inspection_id": "QI1", "dimension": "communication",
+             "severity": "general", "points": 5, "note": ""}
+INSPECTION = {"id": "QI1", "record_type": "call", "record_id": "CC1", "agent_code": "AG0001",
+              "record_time": "2026-10-01 01:00:00", "inspector": "Li Na",
+              "inspected_time": "2026-10-03 02:00:00", "updated_at": "2026-10-03 02:00:00"}
+SURVEY = {"response_id": "SV1", "contact_id": "CC1", "channel": "phone", "agent_id": "AG0001",
+          "contact_time": "2026-10-01T09:00:00+08:00", "responded_time": "2026-10-02T10:00:00+08:00",
+          "csat": 4, "nps": 9, "comment": "thanks", "tags": ["praise"]}
+
+
+def test_qa_times_are_utc_text():
+    values = parse_inspection(INSPECTION)
+    assert values[4].isoformat() == "2026-10-01T01:00:00+00:00"
+    assert values[4].astimezone(TZ).hour == 9
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"severity": "minor", "points": 5}, "points (minor): 5 is outside 1..3"),
+        ({"severity": "severe", "points": 6}, "points (severe): 6 is outside 7..10"),
+        ({"severity": "fatal"}, "severity: 'fatal' is not one of"),
+        ({"dimension": "speed"}, "dimension: 'speed' is not one of"),
+    ],
+)
+def test_deductions_outside_their_severity_band_are_rejected(change, reason):
+    [row] = table_rows("qa_tool.sqlite:inspection_items", [DEDUCTION | change], parse_deduction)
+    assert row.values is None and reason in row.reason
+    assert row.position == "QI1-1"
+
+
+def test_survey_lines_parse_and_bad_ones_are_rejected():
+    lines = [
+        json.dumps(SURVEY),
+        json.dumps(SURVEY | {"csat": 7}),
+        json.dumps(SURVEY)[:40],
+        json.dumps(SURVEY | {"contact_time": "2026-10-01T09:00:00"}),
+        "",
+        json.dumps(SURVEY | {"nps": 11}),
+    ]
+    rows = list(parse_lines(lines, "responses_20261002.jsonl", TZ))
+    assert [r.position for r in rows] == ["1", "2", "3", "4", "6"]
+    assert rows[0].values[6:] == (4, 9, "thanks", "praise")
+    assert rows[1].reason == "csat: 7 is outside 1..5"
+    assert rows[2].reason.startswith("not valid JSON")
+    assert "has no time zone" in rows[3].reason
+    assert rows[4].reason == "nps: 11 is outside 0..10"
