@@ -2,6 +2,7 @@
 
     python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
     python -m cli scorecard [--month 2026-10] [--top 10]
+    python -m cli dbt <dbt arguments>
 """
 
 from __future__ import annotations
@@ -94,6 +95,14 @@ def scorecard(args: argparse.Namespace) -> None:
     show_scorecard(_month(args.month), args.top)
 
 
+def dbt(args: argparse.Namespace) -> None:
+    """Any dbt command against the warehouse, e.g. `python -m cli dbt docs generate`."""
+    environment.prepare()
+    from warehouse.dbt_build import run_dbt
+
+    run_dbt(args.dbt_args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="ccpipe", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,6 +117,9 @@ def main() -> None:
     show.add_argument("--month", default="2026-10")
     show.add_argument("--top", type=int, default=10)
     show.set_defaults(func=scorecard)
+    passthrough = commands.add_parser("dbt", help="run a dbt command with the warehouse's connection")
+    passthrough.add_argument("dbt_args", nargs=argparse.REMAINDER)
+    passthrough.set_defaults(func=dbt)
     args = parser.parse_args()
     args.func(args)
 

@@ -189,6 +189,11 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FAMILY_NAMES)} {rng.choice(GIVEN_NAMES)}{rng.choice(GIVEN_NAMES).lower()}"
 
 
+def _customer_name(rng: random.Random) -> str:
+    """Customers are addressed with a title, so their names never equal an employee's."""
+    return f"{rng.choice(('Mr.', 'Ms.'))} {rng.choice(FAMILY_NAMES)} {rng.choice(GIVEN_NAMES)}"
+
+
 def _roster(config: SimulationConfig) -> tuple[list[Team], list[Agent]]:
     rng = random.Random(f"{config.seed}:roster")
     n_teams = max(1, round(config.n_agents / 9))
@@ -262,7 +267,7 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
                     category=rng.choice(CATEGORIES),
                     priority=rng.choice(("low", "normal", "normal", "high")),
                     assignee_agent_id=agent.agent_id,
-                    customer_name=_name(rng),
+                    customer_name=_customer_name(rng),
                     source_contact_id=None,
                     created_at=received,
                     first_response_at=first,
@@ -311,7 +316,7 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
                         category=rng.choice(CATEGORIES),
                         priority="high" if disposition == "escalated" else "normal",
                         assignee_agent_id=agent.agent_id,
-                        customer_name=_name(rng),
+                        customer_name=_customer_name(rng),
                         source_contact_id=contact.contact_id,
                         created_at=created,
                         first_response_at=created,
@@ -330,7 +335,7 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
                         category="complaint",
                         priority="high",
                         assignee_agent_id=rng.choice(email_agents).agent_id,
-                        customer_name=_name(rng),
+                        customer_name=_customer_name(rng),
                         source_contact_id=contact.contact_id,
                         created_at=created,
                         first_response_at=first,
@@ -374,7 +379,9 @@ def _abandoned_calls(world, rng, customers, next_id, opens, open_seconds, answer
 def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> None:
     channel, record_id, contact_id, started, worked, agent = record
     if rng.random() < 0.18:
-        delay = min(rng.expovariate(1 / (30 * 3600)), 7 * 24 * 3600 - 60)
+        # Responses arrive up to 7 days after the contact began.
+        latest = started + timedelta(days=7, seconds=-60)
+        responded = min(worked + timedelta(seconds=int(rng.expovariate(1 / (30 * 3600)))), latest)
         csat = min(5, max(1, round(rng.gauss(1.5 + 3.5 * agent.skill, 0.9))))
         nps = min(10, max(0, csat * 2 + rng.randint(-2, 1)))
         tags = []
@@ -391,7 +398,7 @@ def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> No
                 channel=channel,
                 agent_id=agent.agent_id,
                 contact_at=started,
-                responded_at=worked + timedelta(seconds=int(delay)),
+                responded_at=responded,
                 csat_score=csat,
                 nps_score=nps,
                 comment_text=comment,

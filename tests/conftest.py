@@ -30,15 +30,17 @@ TEST_DATABASE = "ccp_test"
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory) -> str:
+def server_url(tmp_path_factory):
     """The PostgreSQL server the tests use: WAREHOUSE_URL's, or an embedded one of their own."""
     given = os.environ.get("WAREHOUSE_URL")
     if given:
-        return given
+        yield given
+        return
     import pgserver
 
-    server = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="stop")
-    return server.get_uri()
+    server = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="delete")
+    yield server.get_uri()
+    server.cleanup()  # now, while pytest's log streams are still open, not at exit
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,50 @@
+# Contact-center scorecards: `make run` for a scorecard from a simulated month, `make test`
+# for the whole suite. Everything installs into .venv; the warehouse lives under .local/.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+MONTH ?= 2026-10
+AGENTS ?= 60
+
+.DEFAULT_GOAL := help
+.PHONY: help install run scorecard test test-fast lint fmt docs clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): pyproject.toml
+	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"Python 3.11 is needed, {sys.executable} is {v[0]}.{v[1]}: make PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(INSTALLED)
+
+install: $(INSTALLED) ## create .venv and install the project with its tools
+
+run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day, print the scorecard
+	$(BIN)/python -m cli run-month --month $(MONTH) --agents $(AGENTS)
+
+scorecard: install ## print the published scorecard of MONTH again
+	$(BIN)/python -m cli scorecard --month $(MONTH)
+
+test: install ## run the whole test suite (unit, DAG, integration, end to end)
+	$(BIN)/python -m pytest
+
+test-fast: install ## unit and DAG tests only (no warehouse)
+	$(BIN)/python -m pytest tests/unit tests/dags
+
+lint: install ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
+
+fmt: install ## format Python with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: install ## build the dbt docs (catalog of every model and KPI) into dbt_project/target
+	$(BIN)/python -m cli dbt docs generate
+
+clean: ## remove the embedded warehouse, Airflow home and sample data (.local/)
+	rm -rf .local dbt_project/target dbt_project/logs
