@@ -14,7 +14,7 @@ LOCAL_DIR = REPO_ROOT / ".local"
 
 
 def prepare(local_dir: Path = LOCAL_DIR) -> None:
-    """Set the environment Airflow, dbt and the extractors read; must run before importing airflow."""
+    """Set the environment Airflow, dbt and the extractors read (before importing airflow)."""
     local_dir.mkdir(parents=True, exist_ok=True)
     airflow_home = local_dir / "airflow"
     os.environ.setdefault("AIRFLOW_HOME", str(airflow_home))

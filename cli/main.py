@@ -1,8 +1,8 @@
 """ccpipe: generate a sample month, run the daily DAG for it, show the scorecard.
 
-    python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
-    python -m cli scorecard [--month 2026-10] [--top 10]
-    python -m cli dbt <dbt arguments>
+python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
+python -m cli scorecard [--month 2026-10] [--top 10]
+python -m cli dbt <dbt arguments>
 """
 
 from __future__ import annotations
@@ -60,22 +60,37 @@ def run_month(args: argparse.Namespace) -> None:
             day = date(month_start.year, month_start.month, offset + 1)
             started = time.monotonic()
             run_business_day(dag, day, timezone)
-            print(f"business day {day}: DAG run succeeded in {time.monotonic() - started:.1f}s", flush=True)
+            print(
+                f"business day {day}: DAG run succeeded in {time.monotonic() - started:.1f}s",
+                flush=True,
+            )
     show_scorecard(month_start, args.top)
 
 
 def show_scorecard(month_start: date, top: int) -> None:
     from warehouse.connection import connect
 
-    columns = ("center_rank", "team_rank", "agent_id", "agent_name", "team_id", "total_score", "grade",
-               "bonus_amount", "unscored_kpis")
+    columns = (
+        "center_rank",
+        "team_rank",
+        "agent_id",
+        "agent_name",
+        "team_id",
+        "total_score",
+        "grade",
+        "bonus_amount",
+        "unscored_kpis",
+    )
     with connect() as conn:
         rows = conn.execute(
             f"select {', '.join(columns)} from {SCORECARD_TABLE}"
             " where month_start = %s order by center_rank limit %s",
             (month_start, top),
         ).fetchall()
-    widths = [max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c) for i, c in enumerate(columns)]
+    widths = [
+        max(len(c), *(len(str(r[i])) for r in rows)) if rows else len(c)
+        for i, c in enumerate(columns)
+    ]
     print(f"\nMonthly agent scorecard {month_start:%Y-%m} (top {top} of the center):")
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
@@ -104,10 +119,13 @@ def dbt(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="ccpipe", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="ccpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run-month", help="simulate a month and run the daily DAG for every day")
+    run = commands.add_parser(
+        "run-month", help="simulate a month and run the daily DAG for every day"
+    )
     run.add_argument("--month", default="2026-10", help="YYYY-MM (default 2026-10)")
     run.add_argument("--agents", type=int, default=60)
     run.add_argument("--seed", type=int, default=20261001)
@@ -117,7 +135,9 @@ def main() -> None:
     show.add_argument("--month", default="2026-10")
     show.add_argument("--top", type=int, default=10)
     show.set_defaults(func=scorecard)
-    passthrough = commands.add_parser("dbt", help="run a dbt command with the warehouse's connection")
+    passthrough = commands.add_parser(
+        "dbt", help="run a dbt command with the warehouse's connection"
+    )
     passthrough.add_argument("dbt_args", nargs=argparse.REMAINDER)
     passthrough.set_defaults(func=dbt)
     args = parser.parse_args()

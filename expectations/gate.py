@@ -48,7 +48,9 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
             )
             conn.execute(sql.SQL("drop table if exists reporting.{}").format(sql.Identifier(name)))
             conn.execute(
-                sql.SQL("alter table reporting.{} rename to {}").format(staged, sql.Identifier(name))
+                sql.SQL("alter table reporting.{} rename to {}").format(
+                    staged, sql.Identifier(name)
+                )
             )
             row_count = conn.execute(
                 sql.SQL("select count(*) from reporting.{}").format(sql.Identifier(name))

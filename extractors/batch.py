@@ -17,7 +17,9 @@ def business_day(interval_start: datetime, interval_end: datetime, timezone: str
     tz = ZoneInfo(timezone)
     start, end = interval_start.astimezone(tz), interval_end.astimezone(tz)
     day = start.date()
-    if start.time() != time(0) or end != datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz):
+    if start.time() != time(0) or end != datetime.combine(
+        day + timedelta(days=1), time(0), tzinfo=tz
+    ):
         raise ValueError(
             f"data interval {interval_start.isoformat()} -> {interval_end.isoformat()} is not one"
             f" local business day in {timezone}"
@@ -31,8 +33,9 @@ def day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
-def make_batch(source_system: str, day: date, timezone: str, run_id: str, task_id: str,
-               extracted_at: datetime) -> Batch:
+def make_batch(
+    source_system: str, day: date, timezone: str, run_id: str, task_id: str, extracted_at: datetime
+) -> Batch:
     start, end = day_bounds(day, timezone)
     return Batch(
         batch_id=f"{run_id}/{task_id}",

@@ -19,27 +19,46 @@ log = logging.getLogger(__name__)
 SOURCES = ("call_center", "crm", "qa", "survey")
 
 
-def extract(source_system: str, interval_start: datetime, interval_end: datetime, run_id: str,
-            task_id: str, settings: SourceSettings | None = None) -> dict:
+def extract(
+    source_system: str,
+    interval_start: datetime,
+    interval_end: datetime,
+    run_id: str,
+    task_id: str,
+    settings: SourceSettings | None = None,
+) -> dict:
     settings = settings or SourceSettings.from_env()
     day = business_day(interval_start, interval_end, settings.timezone)
     batch = make_batch(source_system, day, settings.timezone, run_id, task_id, datetime.now(UTC))
     with connect() as conn:
         if source_system == "call_center":
             from extractors.call_center import extract as source
-            summary = source.run(conn, batch, settings.landing_dir / "call_center", settings.timezone)
+
+            summary = source.run(
+                conn, batch, settings.landing_dir / "call_center", settings.timezone
+            )
         elif source_system == "crm":
             from extractors.crm import extract as source
             from extractors.crm.client import CrmClient
+
             summary = source.run(conn, batch, CrmClient(settings.crm_api_url))
         elif source_system == "qa":
             from extractors.qa import extract as source
+
             summary = source.run(conn, batch, settings.qa_db_path)
         elif source_system == "survey":
             from extractors.survey import extract as source
+
             summary = source.run(conn, batch, settings.landing_dir / "surveys", settings.timezone)
         else:
             raise ValueError(f"unknown source system {source_system!r}; known: {SOURCES}")
-    log.info("landed %s batch %s for %s: read %s, loaded %s, quarantined %s", source_system,
-             summary.batch_id, day, summary.rows_read, summary.rows_loaded, summary.rows_quarantined)
+    log.info(
+        "landed %s batch %s for %s: read %s, loaded %s, quarantined %s",
+        source_system,
+        summary.batch_id,
+        day,
+        summary.rows_read,
+        summary.rows_loaded,
+        summary.rows_quarantined,
+    )
     return asdict(summary)

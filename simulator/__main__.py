@@ -15,8 +15,13 @@ def generate(config: SimulationConfig, out_dir: Path) -> dict:
     world = build_world(config)
     dirt = exports.write_all(world, out_dir)
     ground_truth.write(world, config.dates[-1], out_dir / "ground_truth")
-    return {"contacts": len(world.contacts), "tickets": len(world.tickets),
-            "surveys": len(world.surveys), "inspections": len(world.inspections), "dirt": len(dirt)}
+    return {
+        "contacts": len(world.contacts),
+        "tickets": len(world.tickets),
+        "surveys": len(world.surveys),
+        "inspections": len(world.inspections),
+        "dirt": len(dirt),
+    }
 
 
 def main() -> None:
@@ -28,8 +33,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SimulationConfig.seed)
     parser.add_argument("--clean", action="store_true", help="deliveries without deliberate dirt")
     args = parser.parse_args()
-    config = SimulationConfig(start_date=args.start, days=args.days, n_agents=args.agents,
-                              seed=args.seed, dirt=not args.clean)
+    config = SimulationConfig(
+        start_date=args.start,
+        days=args.days,
+        n_agents=args.agents,
+        seed=args.seed,
+        dirt=not args.clean,
+    )
     print(generate(config, args.out))
 
 

@@ -44,8 +44,10 @@ class CrmData:
             if state is not None and since <= state["updated_at"] < before:
                 states.append(state)
         states.sort(key=lambda s: (s["updated_at"], s["ticket_id"]))
-        return [{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in s.items()}
-                for s in states]
+        return [
+            {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in s.items()}
+            for s in states
+        ]
 
 
 def _page(items: list, query: dict) -> dict:

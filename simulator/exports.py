@@ -22,9 +22,22 @@ from pathlib import Path
 
 from simulator.world import World
 
-CALL_CENTER_HEADER = ("CallID", "Channel", "Queue", "AgentID", "ANI", "OfferedTime", "AnsweredTime",
-                      "EndTime", "TalkSec", "HoldSec", "WrapSec", "Abandoned", "Transferred",
-                      "Disposition")
+CALL_CENTER_HEADER = (
+    "CallID",
+    "Channel",
+    "Queue",
+    "AgentID",
+    "ANI",
+    "OfferedTime",
+    "AnsweredTime",
+    "EndTime",
+    "TalkSec",
+    "HoldSec",
+    "WrapSec",
+    "Abandoned",
+    "Transferred",
+    "Disposition",
+)
 
 
 def write_all(world: World, out_dir: Path) -> list[dict]:
@@ -56,10 +69,22 @@ def write_call_center(world: World, folder: Path, dirt: list[dict]) -> None:
     by_day: dict[date, list] = {day: [] for day in world.config.dates}
     for c in world.contacts:
         by_day[c.offered_at.astimezone(world.tz).date()].append(
-            [c.contact_id, c.channel, c.queue_name, c.agent_id or "", c.customer_number,
-             _local_text(c.offered_at, world), _local_text(c.answered_at, world),
-             _local_text(c.ended_at, world), c.talk_seconds, c.hold_seconds, c.acw_seconds,
-             "Y" if c.is_abandoned else "N", "Y" if c.is_transferred else "N", c.disposition]
+            [
+                c.contact_id,
+                c.channel,
+                c.queue_name,
+                c.agent_id or "",
+                c.customer_number,
+                _local_text(c.offered_at, world),
+                _local_text(c.answered_at, world),
+                _local_text(c.ended_at, world),
+                c.talk_seconds,
+                c.hold_seconds,
+                c.acw_seconds,
+                "Y" if c.is_abandoned else "N",
+                "Y" if c.is_transferred else "N",
+                c.disposition,
+            ]
         )
     for day, rows in by_day.items():
         rows.sort(key=lambda r: (r[5], r[0]))
@@ -69,15 +94,27 @@ def write_call_center(world: World, folder: Path, dirt: list[dict]) -> None:
             if rng.random() < 0.35:
                 copy = list(rng.choice(rows))
                 rows.insert(rng.randrange(len(rows) + 1), copy)
-                dirt.append({"source": "call_center", "object": name, "kind": "duplicate_row",
-                             "key": copy[0]})
+                dirt.append(
+                    {
+                        "source": "call_center",
+                        "object": name,
+                        "kind": "duplicate_row",
+                        "key": copy[0],
+                    }
+                )
             if rng.random() < 0.25:
                 bad = list(rng.choice(rows))
                 bad[0] = f"{bad[0]}X"
                 bad[8] = "n/a"
                 rows.insert(rng.randrange(len(rows) + 1), bad)
-                dirt.append({"source": "call_center", "object": name, "kind": "unparseable_row",
-                             "key": bad[0]})
+                dirt.append(
+                    {
+                        "source": "call_center",
+                        "object": name,
+                        "kind": "unparseable_row",
+                        "key": bad[0],
+                    }
+                )
         with (folder / name).open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(CALL_CENTER_HEADER)
@@ -89,16 +126,24 @@ def write_crm(world: World, folder: Path) -> None:
     updated = datetime.combine(world.config.start_date, datetime.min.time(), tzinfo=world.tz)
     teams = [asdict(t) | {"updated_at": updated.isoformat()} for t in world.teams]
     agents = [
-        {"agent_id": a.agent_id, "agent_name": a.agent_name, "team_id": a.team_id,
-         "primary_channel": a.primary_channel, "hired_on": a.hired_on.isoformat(),
-         "left_on": None, "updated_at": updated.isoformat()}
+        {
+            "agent_id": a.agent_id,
+            "agent_name": a.agent_name,
+            "team_id": a.team_id,
+            "primary_channel": a.primary_channel,
+            "hired_on": a.hired_on.isoformat(),
+            "left_on": None,
+            "updated_at": updated.isoformat(),
+        }
         for a in world.agents
     ]
     (folder / "teams.json").write_text(json.dumps(teams))
     (folder / "agents.json").write_text(json.dumps(agents))
     with (folder / "tickets.jsonl").open("w", encoding="utf-8") as handle:
         for t in world.tickets:
-            record = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(t).items()}
+            record = {
+                k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in asdict(t).items()
+            }
             handle.write(json.dumps(record) + "\n")
 
 
@@ -123,20 +168,42 @@ def write_qa(world: World, path: Path) -> None:
     )
     db.executemany(
         "insert into inspections values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i.inspection_id, i.record_type, i.record_id, i.agent_id, _utc_text(i.record_at),
-          i.inspector_name, _utc_text(i.inspected_at), _utc_text(i.inspected_at))
-         for i in world.inspections],
+        [
+            (
+                i.inspection_id,
+                i.record_type,
+                i.record_id,
+                i.agent_id,
+                _utc_text(i.record_at),
+                i.inspector_name,
+                _utc_text(i.inspected_at),
+                _utc_text(i.inspected_at),
+            )
+            for i in world.inspections
+        ],
     )
     db.executemany(
         "insert into inspection_items values (?, ?, ?, ?, ?, ?)",
-        [(d.deduction_id, i.inspection_id, d.dimension, d.severity, d.points, d.note)
-         for i in world.inspections for d in i.deductions],
+        [
+            (d.deduction_id, i.inspection_id, d.dimension, d.severity, d.points, d.note)
+            for i in world.inspections
+            for d in i.deductions
+        ],
     )
     db.executemany(
         "insert into rectifications values (?, ?, ?, ?, ?, ?, ?)",
-        [(r.rectification_id, r.inspection_id, r.agent_id, r.description, r.due_date.isoformat(),
-          _utc_text(r.closed_at), _utc_text(r.closed_at or r.created_at))
-         for r in world.rectifications],
+        [
+            (
+                r.rectification_id,
+                r.inspection_id,
+                r.agent_id,
+                r.description,
+                r.due_date.isoformat(),
+                _utc_text(r.closed_at),
+                _utc_text(r.closed_at or r.created_at),
+            )
+            for r in world.rectifications
+        ],
     )
     db.commit()
     db.close()
@@ -149,12 +216,23 @@ def write_surveys(world: World, folder: Path, dirt: list[dict]) -> None:
         day = s.responded_at.astimezone(world.tz).date()
         if day not in by_day:
             continue  # arrives after the simulated horizon
-        by_day[day].append(json.dumps({
-            "response_id": s.response_id, "contact_id": s.contact_id, "channel": s.channel,
-            "agent_id": s.agent_id, "contact_time": s.contact_at.isoformat(),
-            "responded_time": s.responded_at.astimezone(world.tz).isoformat(),
-            "csat": s.csat_score, "nps": s.nps_score, "comment": s.comment_text, "tags": s.tags,
-        }, ensure_ascii=False))
+        by_day[day].append(
+            json.dumps(
+                {
+                    "response_id": s.response_id,
+                    "contact_id": s.contact_id,
+                    "channel": s.channel,
+                    "agent_id": s.agent_id,
+                    "contact_time": s.contact_at.isoformat(),
+                    "responded_time": s.responded_at.astimezone(world.tz).isoformat(),
+                    "csat": s.csat_score,
+                    "nps": s.nps_score,
+                    "comment": s.comment_text,
+                    "tags": s.tags,
+                },
+                ensure_ascii=False,
+            )
+        )
     for day, lines in by_day.items():
         name = f"responses_{day:%Y%m%d}.jsonl"
         if world.config.dirt and lines:
@@ -162,6 +240,12 @@ def write_surveys(world: World, folder: Path, dirt: list[dict]) -> None:
             if rng.random() < 0.25:
                 position = rng.randrange(len(lines))
                 lines.insert(position, lines[position][: len(lines[position]) // 2])
-                dirt.append({"source": "survey", "object": name, "kind": "truncated_line",
-                             "key": str(position + 1)})
+                dirt.append(
+                    {
+                        "source": "survey",
+                        "object": name,
+                        "kind": "truncated_line",
+                        "key": str(position + 1),
+                    }
+                )
         (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")

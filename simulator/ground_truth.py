@@ -85,7 +85,9 @@ def agent_days(world: World, as_of: date) -> dict[tuple[str, date], dict[str, in
             row = rows[(t.assignee_agent_id, local_day(t.first_response_at))]
             row["email_contacts_handled"] += 1
             row["contacts_handled"] += 1
-            row["first_response_seconds_sum"] += int((t.first_response_at - t.created_at).total_seconds())
+            row["first_response_seconds_sum"] += int(
+                (t.first_response_at - t.created_at).total_seconds()
+            )
             row["first_response_count"] += 1
         if t.sla_due_at < known_before:
             row = rows[(t.assignee_agent_id, local_day(t.sla_due_at))]
@@ -116,7 +118,9 @@ def agent_days(world: World, as_of: date) -> dict[tuple[str, date], dict[str, in
     return {key: dict(value) for key, value in rows.items() if key[1] <= as_of}
 
 
-def agent_months(days: dict[tuple[str, date], dict[str, int]]) -> dict[tuple[str, str], dict[str, int]]:
+def agent_months(
+    days: dict[tuple[str, date], dict[str, int]],
+) -> dict[tuple[str, str], dict[str, int]]:
     months: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
     for (agent_id, day), values in days.items():
         month = months[(agent_id, f"{day:%Y-%m}")]

@@ -14,14 +14,70 @@ from zoneinfo import ZoneInfo
 
 from simulator.config import SimulationConfig
 
-CHANNEL_CYCLE = ("phone", "chat", "phone", "email", "chat", "phone", "chat", "phone", "email", "phone")
-DIMENSIONS = ("service_attitude", "professional_knowledge", "communication", "problem_solving",
-              "work_standards")
+CHANNEL_CYCLE = (
+    "phone",
+    "chat",
+    "phone",
+    "email",
+    "chat",
+    "phone",
+    "chat",
+    "phone",
+    "email",
+    "phone",
+)
+DIMENSIONS = (
+    "service_attitude",
+    "professional_knowledge",
+    "communication",
+    "problem_solving",
+    "work_standards",
+)
 SEVERITY_POINTS = {"minor": (1, 3), "general": (4, 6), "severe": (7, 10)}
-FAMILY_NAMES = ("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao", "Wu", "Zhou",
-                "Xu", "Sun", "Ma", "Zhu", "Hu", "Guo", "He", "Lin", "Gao", "Luo")
-GIVEN_NAMES = ("Wei", "Fang", "Na", "Min", "Jing", "Lei", "Jun", "Yan", "Tao", "Ming", "Hui",
-               "Qiang", "Li", "Xin", "Yu", "Hao", "Ting", "Bo", "Lan", "Kai")
+FAMILY_NAMES = (
+    "Wang",
+    "Li",
+    "Zhang",
+    "Liu",
+    "Chen",
+    "Yang",
+    "Huang",
+    "Zhao",
+    "Wu",
+    "Zhou",
+    "Xu",
+    "Sun",
+    "Ma",
+    "Zhu",
+    "Hu",
+    "Guo",
+    "He",
+    "Lin",
+    "Gao",
+    "Luo",
+)
+GIVEN_NAMES = (
+    "Wei",
+    "Fang",
+    "Na",
+    "Min",
+    "Jing",
+    "Lei",
+    "Jun",
+    "Yan",
+    "Tao",
+    "Ming",
+    "Hui",
+    "Qiang",
+    "Li",
+    "Xin",
+    "Yu",
+    "Hao",
+    "Ting",
+    "Bo",
+    "Lan",
+    "Kai",
+)
 CATEGORIES = ("billing", "delivery", "account", "technical")
 
 
@@ -223,7 +279,10 @@ def _roster(config: SimulationConfig) -> tuple[list[Team], list[Agent]]:
 
 def _customer_pool(config: SimulationConfig) -> list[str]:
     rng = random.Random(f"{config.seed}:customers")
-    return [f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}" for _ in range(config.n_agents * 1200)]
+    return [
+        f"1{rng.choice('3578')}{rng.randint(0, 999_999_999):09d}"
+        for _ in range(config.n_agents * 1200)
+    ]
 
 
 def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
@@ -260,7 +319,9 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
         if agent.primary_channel == "email":
             for _ in range(rng.randint(12, 25)):
                 received = _at(day, time(7, 0), tz) + timedelta(seconds=rng.randint(0, 15 * 3600))
-                first = _within_hours(received + timedelta(seconds=rng.randint(600, 5 * 3600)), config, rng)
+                first = _within_hours(
+                    received + timedelta(seconds=rng.randint(600, 5 * 3600)), config, rng
+                )
                 ticket = Ticket(
                     ticket_id=next_id("TK"),
                     channel="email",
@@ -275,20 +336,30 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
                     sla_due_at=received + timedelta(hours=24),
                 )
                 world.tickets.append(ticket)
-                handled.append(("email", ticket.ticket_id, ticket.ticket_id, received, first, agent))
+                handled.append(
+                    ("email", ticket.ticket_id, ticket.ticket_id, received, first, agent)
+                )
             continue
         phone = agent.primary_channel == "phone"
         for _ in range(rng.randint(22, 40) if phone else rng.randint(25, 45)):
             offered = opens + timedelta(seconds=rng.randint(0, open_seconds - 1800))
             wait = min(int(rng.expovariate(1 / (35 if phone else 25))), 900)
             answered = offered + timedelta(seconds=wait)
-            talk = max(20, int(rng.lognormvariate(5.5 if phone else 5.9, 0.45) * (1.25 - agent.skill * 0.3)))
+            talk = max(
+                20,
+                int(rng.lognormvariate(5.5 if phone else 5.9, 0.45) * (1.25 - agent.skill * 0.3)),
+            )
             hold = rng.randint(5, 180) if phone and rng.random() < 0.3 else 0
             acw = rng.randint(5, 120) if phone else rng.randint(0, 30)
             transferred = rng.random() < 0.07
-            disposition = "transferred" if transferred else rng.choices(
-                ("resolved", "escalated", "follow_up"), weights=(0.85 * agent.skill + 0.1, 0.05, 0.1)
-            )[0]
+            disposition = (
+                "transferred"
+                if transferred
+                else rng.choices(
+                    ("resolved", "escalated", "follow_up"),
+                    weights=(0.85 * agent.skill + 0.1, 0.05, 0.1),
+                )[0]
+            )
             contact = Contact(
                 contact_id=next_id("CC"),
                 channel=agent.primary_channel,
@@ -306,7 +377,9 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
                 disposition=disposition,
             )
             world.contacts.append(contact)
-            handled.append((contact.channel, contact.contact_id, contact.contact_id, offered, answered, agent))
+            handled.append(
+                (contact.channel, contact.contact_id, contact.contact_id, offered, answered, agent)
+            )
             if disposition in ("escalated", "follow_up"):
                 created = contact.ended_at + timedelta(seconds=60)
                 world.tickets.append(
@@ -389,8 +462,15 @@ def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> No
             tags.append("praise")
         if csat <= 2 and rng.random() < 0.5:
             tags.append("complaint")
-        comment = rng.choice(("", "thanks", "slow answer", "very helpful",
-                              f"please call me back on {rng.randint(13_000_000_000, 13_999_999_999)}"))
+        comment = rng.choice(
+            (
+                "",
+                "thanks",
+                "slow answer",
+                "very helpful",
+                f"please call me back on {rng.randint(13_000_000_000, 13_999_999_999)}",
+            )
+        )
         world.surveys.append(
             Survey(
                 response_id=next_id("SV"),
@@ -407,7 +487,9 @@ def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> No
         )
     if rng.random() < 0.05:
         inspected_day = worked.date() + timedelta(days=rng.randint(1, 10))
-        inspected = _at(inspected_day, time(10, 0), world.tz) + timedelta(seconds=rng.randint(0, 7 * 3600))
+        inspected = _at(inspected_day, time(10, 0), world.tz) + timedelta(
+            seconds=rng.randint(0, 7 * 3600)
+        )
         inspection_id = next_id("QI")
         deductions = []
         for n in range(rng.choices((0, 1, 2, 3), weights=(agent.skill, 0.5, 0.25, 0.1))[0]):
@@ -419,7 +501,9 @@ def _survey_and_inspect(world: World, rng: random.Random, record, next_id) -> No
                     dimension=rng.choice(DIMENSIONS),
                     severity=severity,
                     points=rng.randint(low, high),
-                    note=rng.choice(("", "missed verification step", "tone", "wrong policy quoted")),
+                    note=rng.choice(
+                        ("", "missed verification step", "tone", "wrong policy quoted")
+                    ),
                 )
             )
         world.inspections.append(

@@ -25,7 +25,16 @@ os.environ["DAILY_DAG_RETRIES"] = "0"
 os.environ["PII_HASH_KEY"] = "test-only-pii-key"
 os.environ["DBT_QUIET"] = "true"
 
-WAREHOUSE_SCHEMAS = ("raw", "staging", "intermediate", "marts", "seeds", "reporting", "audit", "analytics")
+WAREHOUSE_SCHEMAS = (
+    "raw",
+    "staging",
+    "intermediate",
+    "marts",
+    "seeds",
+    "reporting",
+    "audit",
+    "analytics",
+)
 TEST_DATABASE = "ccp_test"
 
 

@@ -145,7 +145,8 @@ class BatchWriter:
         batch = self.batch
         lineage = (batch.source_system, batch.batch_id, batch.batch_date, batch.extracted_at)
         copy_sql = sql.SQL("copy raw.{} ({}) from stdin").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS)))
+            sql.Identifier(table),
+            sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
         )
         with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
             for row in rows:
@@ -198,7 +199,10 @@ class BatchWriter:
             "source_system, source_object, source_position, batch_id, batch_date, reason, "
             "raw_text, extracted_at"
         )
-        with self.conn.cursor() as cur, cur.copy(f"copy raw.quarantine ({columns}) from stdin") as copy:
+        with (
+            self.conn.cursor() as cur,
+            cur.copy(f"copy raw.quarantine ({columns}) from stdin") as copy,
+        ):
             for record in self._quarantine:
                 copy.write_row(record)
 

@@ -14,21 +14,37 @@ from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError, f
 SOURCE_SYSTEM = "call_center"
 
 
-def run(conn: psycopg.Connection, batch: Batch, folder: Path, timezone: str,
-        fmt: ExportFormat = SIMULATOR_EXPORT) -> BatchSummary:
+def run(
+    conn: psycopg.Connection,
+    batch: Batch,
+    folder: Path,
+    timezone: str,
+    fmt: ExportFormat = SIMULATOR_EXPORT,
+) -> BatchSummary:
     path = folder / batch.batch_date.strftime(fmt.file_pattern)
     if not path.is_file():
-        raise ContractError(SOURCE_SYSTEM, batch.batch_id, "delivery_present",
-                            f"no export file {path} for {batch.batch_date}")
+        raise ContractError(
+            SOURCE_SYSTEM,
+            batch.batch_id,
+            "delivery_present",
+            f"no export file {path} for {batch.batch_date}",
+        )
     with path.open(encoding="utf-8", newline="") as handle:
         header_line = handle.readline()
         header = next(csv.reader([header_line])) if header_line.strip() else []
         missing = fmt.missing(header)
         if missing:
-            raise ContractError(SOURCE_SYSTEM, batch.batch_id, "required_columns",
-                                f"{path.name} lacks columns {missing}")
+            raise ContractError(
+                SOURCE_SYSTEM,
+                batch.batch_id,
+                "required_columns",
+                f"{path.name} lacks columns {missing}",
+            )
         with BatchWriter(conn, batch, ["call_center_contacts"]) as writer:
             writer.register_object(path.name, file_checksum(path))
-            writer.land("call_center_contacts", COLUMNS,
-                        parse_lines(handle, header, path.name, fmt, ZoneInfo(timezone)))
+            writer.land(
+                "call_center_contacts",
+                COLUMNS,
+                parse_lines(handle, header, path.name, fmt, ZoneInfo(timezone)),
+            )
     return writer.summary()

@@ -11,9 +11,20 @@ from extractors import values
 from warehouse.landing import RowRejected, SourceRow
 
 COLUMNS = (
-    "contact_id", "channel", "queue_name", "agent_id", "customer_number", "offered_at",
-    "answered_at", "ended_at", "talk_seconds", "hold_seconds", "acw_seconds", "is_abandoned",
-    "is_transferred", "disposition",
+    "contact_id",
+    "channel",
+    "queue_name",
+    "agent_id",
+    "customer_number",
+    "offered_at",
+    "answered_at",
+    "ended_at",
+    "talk_seconds",
+    "hold_seconds",
+    "acw_seconds",
+    "is_abandoned",
+    "is_transferred",
+    "disposition",
 )
 CHANNELS = frozenset({"phone", "chat"})
 
@@ -32,10 +43,19 @@ class ExportFormat:
 
 SIMULATOR_EXPORT = ExportFormat(
     columns={
-        "contact_id": "CallID", "channel": "Channel", "queue_name": "Queue", "agent_id": "AgentID",
-        "customer_number": "ANI", "offered_at": "OfferedTime", "answered_at": "AnsweredTime",
-        "ended_at": "EndTime", "talk_seconds": "TalkSec", "hold_seconds": "HoldSec",
-        "acw_seconds": "WrapSec", "is_abandoned": "Abandoned", "is_transferred": "Transferred",
+        "contact_id": "CallID",
+        "channel": "Channel",
+        "queue_name": "Queue",
+        "agent_id": "AgentID",
+        "customer_number": "ANI",
+        "offered_at": "OfferedTime",
+        "answered_at": "AnsweredTime",
+        "ended_at": "EndTime",
+        "talk_seconds": "TalkSec",
+        "hold_seconds": "HoldSec",
+        "acw_seconds": "WrapSec",
+        "is_abandoned": "Abandoned",
+        "is_transferred": "Transferred",
         "disposition": "Disposition",
     },
     time_format="%Y-%m-%d %H:%M:%S",
@@ -74,8 +94,14 @@ def parse_record(record: dict[str, str], fmt: ExportFormat, tz: ZoneInfo) -> tup
     )
 
 
-def parse_lines(lines: Iterable[str], header: list[str], source_object: str, fmt: ExportFormat,
-                tz: ZoneInfo, first_line: int = 2) -> Iterator[SourceRow]:
+def parse_lines(
+    lines: Iterable[str],
+    header: list[str],
+    source_object: str,
+    fmt: ExportFormat,
+    tz: ZoneInfo,
+    first_line: int = 2,
+) -> Iterator[SourceRow]:
     """Parse data lines one by one, keeping each line's raw text for lineage and quarantine."""
     for number, line in enumerate(lines, start=first_line):
         text = line.rstrip("\r\n")
@@ -84,8 +110,12 @@ def parse_lines(lines: Iterable[str], header: list[str], source_object: str, fmt
         fields = next(csv.reader([text]))
         position = str(number)
         if len(fields) != len(header):
-            yield SourceRow(source_object, position, text,
-                            reason=f"expected {len(header)} fields, found {len(fields)}")
+            yield SourceRow(
+                source_object,
+                position,
+                text,
+                reason=f"expected {len(header)} fields, found {len(fields)}",
+            )
             continue
         try:
             parsed = parse_record(dict(zip(header, fields, strict=True)), fmt, tz)

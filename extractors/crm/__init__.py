@@ -1,1 +1,1 @@
-"""CRM: roster (teams, agents) and tickets from a paginated REST API with an updated_since cursor."""
+"""CRM: roster (teams, agents) and tickets from a paginated REST API with an update cursor."""

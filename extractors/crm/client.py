@@ -45,11 +45,15 @@ class CrmClient:
             except urllib.error.HTTPError as error:
                 if error.code not in TRANSIENT_STATUS or attempt == self.attempts:
                     raise CrmApiError(f"GET {url} failed with HTTP {error.code}") from error
-                wait = float(error.headers.get("Retry-After") or self.backoff_seconds * 2 ** (attempt - 1))
+                wait = float(
+                    error.headers.get("Retry-After") or self.backoff_seconds * 2 ** (attempt - 1)
+                )
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 if attempt == self.attempts:
                     raise CrmApiError(f"GET {url} failed: {error}") from error
                 wait = self.backoff_seconds * 2 ** (attempt - 1)
-            log.warning("CRM GET %s: transient failure, attempt %s, retrying in %.1fs", url, attempt, wait)
+            log.warning(
+                "CRM GET %s: transient failure, attempt %s, retrying in %.1fs", url, attempt, wait
+            )
             time.sleep(wait)
         raise AssertionError("unreachable")

@@ -33,9 +33,15 @@ def run(conn: psycopg.Connection, batch: Batch, client: CrmClient) -> BatchSumma
         "updated_before": batch.interval_end.isoformat(),
     }
     with BatchWriter(conn, batch, ["crm_teams", "crm_agents", "crm_tickets"]) as writer:
-        writer.land("crm_teams", TEAM_COLUMNS, _rows(writer, client.pages("/api/v1/teams"), parse_team))
-        writer.land("crm_agents", AGENT_COLUMNS,
-                    _rows(writer, client.pages("/api/v1/agents"), parse_agent))
-        writer.land("crm_tickets", TICKET_COLUMNS,
-                    _rows(writer, client.pages("/api/v1/tickets", cursor), parse_ticket))
+        writer.land(
+            "crm_teams", TEAM_COLUMNS, _rows(writer, client.pages("/api/v1/teams"), parse_team)
+        )
+        writer.land(
+            "crm_agents", AGENT_COLUMNS, _rows(writer, client.pages("/api/v1/agents"), parse_agent)
+        )
+        writer.land(
+            "crm_tickets",
+            TICKET_COLUMNS,
+            _rows(writer, client.pages("/api/v1/tickets", cursor), parse_ticket),
+        )
     return writer.summary()

@@ -8,21 +8,55 @@ from collections.abc import Callable, Iterator
 from extractors import values
 from warehouse.landing import RowRejected, SourceRow
 
-TEAM_COLUMNS = ("team_id", "team_name", "business_line", "supervisor_name", "lead_name", "updated_at")
-AGENT_COLUMNS = ("agent_id", "agent_name", "team_id", "primary_channel", "hired_on", "left_on",
-                 "updated_at")
+TEAM_COLUMNS = (
+    "team_id",
+    "team_name",
+    "business_line",
+    "supervisor_name",
+    "lead_name",
+    "updated_at",
+)
+AGENT_COLUMNS = (
+    "agent_id",
+    "agent_name",
+    "team_id",
+    "primary_channel",
+    "hired_on",
+    "left_on",
+    "updated_at",
+)
 TICKET_COLUMNS = (
-    "ticket_id", "channel", "category", "priority", "status", "assignee_agent_id", "customer_name",
-    "source_contact_id", "created_at", "first_response_at", "resolved_at", "sla_due_at",
-    "reopen_count", "is_complaint", "complaint_cause", "complained_agent_id", "updated_at",
+    "ticket_id",
+    "channel",
+    "category",
+    "priority",
+    "status",
+    "assignee_agent_id",
+    "customer_name",
+    "source_contact_id",
+    "created_at",
+    "first_response_at",
+    "resolved_at",
+    "sla_due_at",
+    "reopen_count",
+    "is_complaint",
+    "complaint_cause",
+    "complained_agent_id",
+    "updated_at",
 )
 TICKET_CHANNELS = frozenset({"phone", "chat", "email"})
 TICKET_STATUSES = frozenset({"open", "responded", "resolved", "closed"})
 
 
 def parse_team(r: dict) -> tuple:
-    return (values.required("team_id", r.get("team_id")), r.get("team_name"), r.get("business_line"),
-            r.get("supervisor_name"), r.get("lead_name"), values.aware_time("updated_at", r.get("updated_at")))
+    return (
+        values.required("team_id", r.get("team_id")),
+        r.get("team_name"),
+        r.get("business_line"),
+        r.get("supervisor_name"),
+        r.get("lead_name"),
+        values.aware_time("updated_at", r.get("updated_at")),
+    )
 
 
 def parse_agent(r: dict) -> tuple:
@@ -68,7 +102,9 @@ def parse_ticket(r: dict) -> tuple:
     )
 
 
-def page_rows(source_object: str, payload: dict, parse: Callable[[dict], tuple]) -> Iterator[SourceRow]:
+def page_rows(
+    source_object: str, payload: dict, parse: Callable[[dict], tuple]
+) -> Iterator[SourceRow]:
     data = payload.get("data")
     if not isinstance(data, list):
         raise ValueError(f"{source_object}: response has no 'data' list")

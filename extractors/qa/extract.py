@@ -30,7 +30,9 @@ QUERIES = {
         " on inspections.id = items.inspection_id"
         " where inspections.updated_at >= ? and inspections.updated_at < ? order by items.id"
     ),
-    "rectifications": "select * from rectifications where updated_at >= ? and updated_at < ? order by id",
+    "rectifications": (
+        "select * from rectifications where updated_at >= ? and updated_at < ? order by id"
+    ),
 }
 
 
@@ -43,14 +45,18 @@ def _records(db: sqlite3.Connection, table: str, window: tuple[str, str]) -> Ite
 
 def run(conn: psycopg.Connection, batch: Batch, db_path: Path) -> BatchSummary:
     if not db_path.is_file():
-        raise ContractError(SOURCE_SYSTEM, batch.batch_id, "source_reachable", f"no QA database at {db_path}")
+        raise ContractError(
+            SOURCE_SYSTEM, batch.batch_id, "source_reachable", f"no QA database at {db_path}"
+        )
     window = (
         batch.interval_start.astimezone(UTC).strftime(TIME_FORMAT),
         batch.interval_end.astimezone(UTC).strftime(TIME_FORMAT),
     )
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        with BatchWriter(conn, batch, ["qa_inspections", "qa_deductions", "qa_rectifications"]) as writer:
+        with BatchWriter(
+            conn, batch, ["qa_inspections", "qa_deductions", "qa_rectifications"]
+        ) as writer:
             for table, raw_table, columns, parse in (
                 ("inspections", "qa_inspections", INSPECTION_COLUMNS, parse_inspection),
                 ("inspection_items", "qa_deductions", DEDUCTION_COLUMNS, parse_deduction),
@@ -58,7 +64,11 @@ def run(conn: psycopg.Connection, batch: Batch, db_path: Path) -> BatchSummary:
             ):
                 source_object = f"{db_path.name}:{table}"
                 writer.register_object(source_object)
-                writer.land(raw_table, columns, table_rows(source_object, _records(db, table, window), parse))
+                writer.land(
+                    raw_table,
+                    columns,
+                    table_rows(source_object, _records(db, table, window), parse),
+                )
     finally:
         db.close()
     return writer.summary()

@@ -8,14 +8,36 @@ from datetime import UTC, datetime
 from extractors import values
 from warehouse.landing import RowRejected, SourceRow
 
-INSPECTION_COLUMNS = ("inspection_id", "record_type", "record_id", "agent_id", "record_at",
-                      "inspector_name", "inspected_at", "updated_at")
+INSPECTION_COLUMNS = (
+    "inspection_id",
+    "record_type",
+    "record_id",
+    "agent_id",
+    "record_at",
+    "inspector_name",
+    "inspected_at",
+    "updated_at",
+)
 DEDUCTION_COLUMNS = ("deduction_id", "inspection_id", "dimension", "severity", "points", "note")
-RECTIFICATION_COLUMNS = ("rectification_id", "inspection_id", "agent_id", "description", "due_date",
-                         "closed_at", "updated_at")
+RECTIFICATION_COLUMNS = (
+    "rectification_id",
+    "inspection_id",
+    "agent_id",
+    "description",
+    "due_date",
+    "closed_at",
+    "updated_at",
+)
 RECORD_TYPES = frozenset({"call", "chat", "email"})
-DIMENSIONS = frozenset({"service_attitude", "professional_knowledge", "communication",
-                        "problem_solving", "work_standards"})
+DIMENSIONS = frozenset(
+    {
+        "service_attitude",
+        "professional_knowledge",
+        "communication",
+        "problem_solving",
+        "work_standards",
+    }
+)
 SEVERITY_BANDS = {"minor": (1, 3), "general": (4, 6), "severe": (7, 10)}
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -66,8 +88,9 @@ def parse_rectification(r: dict) -> tuple:
     )
 
 
-def table_rows(source_object: str, records: Iterable[dict],
-               parse: Callable[[dict], tuple]) -> Iterator[SourceRow]:
+def table_rows(
+    source_object: str, records: Iterable[dict], parse: Callable[[dict], tuple]
+) -> Iterator[SourceRow]:
     """Rows keyed by their primary key, the position of a table row."""
     for record in records:
         text = "|".join("" if v is None else str(v) for v in record.values())

@@ -17,9 +17,16 @@ FILE_PATTERN = "responses_%Y%m%d.jsonl"
 def run(conn: psycopg.Connection, batch: Batch, folder: Path, timezone: str) -> BatchSummary:
     path = folder / batch.batch_date.strftime(FILE_PATTERN)
     if not path.is_file():
-        raise ContractError(SOURCE_SYSTEM, batch.batch_id, "delivery_present",
-                            f"no export file {path} for {batch.batch_date}")
-    with path.open(encoding="utf-8") as handle, BatchWriter(conn, batch, ["survey_responses"]) as writer:
+        raise ContractError(
+            SOURCE_SYSTEM,
+            batch.batch_id,
+            "delivery_present",
+            f"no export file {path} for {batch.batch_date}",
+        )
+    with (
+        path.open(encoding="utf-8") as handle,
+        BatchWriter(conn, batch, ["survey_responses"]) as writer,
+    ):
         writer.register_object(path.name, file_checksum(path))
         writer.land("survey_responses", COLUMNS, parse_lines(handle, path.name, ZoneInfo(timezone)))
     return writer.summary()

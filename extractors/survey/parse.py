@@ -9,8 +9,18 @@ from zoneinfo import ZoneInfo
 from extractors import values
 from warehouse.landing import RowRejected, SourceRow
 
-COLUMNS = ("response_id", "contact_id", "channel", "agent_id", "contact_at", "responded_at",
-           "csat_score", "nps_score", "comment_text", "tags")
+COLUMNS = (
+    "response_id",
+    "contact_id",
+    "channel",
+    "agent_id",
+    "contact_at",
+    "responded_at",
+    "csat_score",
+    "nps_score",
+    "comment_text",
+    "tags",
+)
 CHANNELS = frozenset({"phone", "chat", "email"})
 
 

@@ -46,7 +46,9 @@ def test_operational_settings(dag):
 def test_a_scheduled_run_owns_one_whole_local_day(dag):
     info = dag.timetable.next_dagrun_info(
         last_automated_data_interval=None,
-        restriction=TimeRestriction(earliest=datetime(2026, 10, 1, tzinfo=TZ), latest=None, catchup=True),
+        restriction=TimeRestriction(
+            earliest=datetime(2026, 10, 1, tzinfo=TZ), latest=None, catchup=True
+        ),
     )
     start, end = info.data_interval.start, info.data_interval.end
     assert start == datetime(2026, 10, 1, tzinfo=TZ) and end == datetime(2026, 10, 2, tzinfo=TZ)
@@ -56,6 +58,8 @@ def test_a_scheduled_run_owns_one_whole_local_day(dag):
 
 
 def test_a_manual_run_owns_the_day_before_it(dag):
-    interval = dag.timetable.infer_manual_data_interval(run_after=datetime(2026, 10, 6, 9, 15, tzinfo=TZ))
+    interval = dag.timetable.infer_manual_data_interval(
+        run_after=datetime(2026, 10, 6, 9, 15, tzinfo=TZ)
+    )
     assert interval.start == datetime(2026, 10, 5, tzinfo=TZ)
     assert interval.end == datetime(2026, 10, 6, tzinfo=TZ)

@@ -62,7 +62,9 @@ def test_each_run_owned_one_local_business_day(pipeline):
     for day, run in zip(DAYS, pipeline["runs"], strict=True):
         assert run.state == "success"
         assert run.data_interval_start == datetime.combine(day, time(0), tzinfo=TZ)
-        assert run.data_interval_end == datetime.combine(day + timedelta(days=1), time(0), tzinfo=TZ)
+        assert run.data_interval_end == datetime.combine(
+            day + timedelta(days=1), time(0), tzinfo=TZ
+        )
 
 
 def test_every_agent_day_kpi_equals_the_ground_truth(pipeline):
@@ -95,12 +97,17 @@ def test_monthly_kpi_inputs_equal_the_ground_truth(pipeline):
         "complaint_rate": ("complaint_count", "contacts_handled"),
         "csat": ("csat_score_sum", "csat_response_count"),
     }
-    rows = _query("select agent_id, kpi_code, numerator, denominator from reporting.agent_month_kpis")
+    rows = _query(
+        "select agent_id, kpi_code, numerator, denominator from reporting.agent_month_kpis"
+    )
     assert len(rows) == len(months) * 8
     for agent_id, kpi_code, numerator, denominator in rows:
         truth = months[(agent_id, "2026-10")]
         if kpi_code == "nps":
-            expected = (truth["nps_promoter_count"] - truth["nps_detractor_count"], truth["nps_response_count"])
+            expected = (
+                truth["nps_promoter_count"] - truth["nps_detractor_count"],
+                truth["nps_response_count"],
+            )
         else:
             expected = (truth[pairs[kpi_code][0]], truth[pairs[kpi_code][1]])
         assert (float(numerator), float(denominator)) == expected, (agent_id, kpi_code)
@@ -127,13 +134,17 @@ def test_the_scorecard_equals_a_pandas_recomputation(pipeline):
     months = ground_truth.agent_months(ground_truth.agent_days(world, DAYS[-1]))
     rules = pd.read_csv(REPO_ROOT / "dbt_project" / "seeds" / "kpi_scoring.csv")
     bands = pd.read_csv(REPO_ROOT / "dbt_project" / "seeds" / "grade_bands.csv").sort_values(
-        "min_total_score", ascending=False)
+        "min_total_score", ascending=False
+    )
     agents = {a.agent_id: a for a in world.agents}
     severe = {}
     for inspection in world.inspections:
-        if inspection.inspected_at < datetime.combine(DAYS[-1] + timedelta(days=1), time(0), tzinfo=TZ):
+        if inspection.inspected_at < datetime.combine(
+            DAYS[-1] + timedelta(days=1), time(0), tzinfo=TZ
+        ):
             severe[inspection.agent_id] = severe.get(inspection.agent_id, 0) + sum(
-                d.severity == "severe" for d in inspection.deductions)
+                d.severity == "severe" for d in inspection.deductions
+            )
     expected = []
     for (agent_id, _), m in months.items():
         channel = agents[agent_id].primary_channel
@@ -145,7 +156,11 @@ def test_the_scorecard_equals_a_pandas_recomputation(pipeline):
             "qa_score": (m["qa_score_sum"], m["qa_inspection_count"], 1),
             "complaint_rate": (m["complaint_count"], m["contacts_handled"], 1),
             "csat": (m["csat_score_sum"], m["csat_response_count"], 1),
-            "nps": (m["nps_promoter_count"] - m["nps_detractor_count"], m["nps_response_count"], 100),
+            "nps": (
+                m["nps_promoter_count"] - m["nps_detractor_count"],
+                m["nps_response_count"],
+                100,
+            ),
         }
         scored = {}
         for kpi, (num, den, scale) in ratios.items():
@@ -156,19 +171,41 @@ def test_the_scorecard_equals_a_pandas_recomputation(pipeline):
                 scored[kpi] = (rule.weight, _attainment(rule, value))
         weight_sum = sum(w for w, _ in scored.values())
         total = sum(w * 100 / weight_sum * a for w, a in scored.values())
-        grade = next(b.grade for b in bands.itertuples()
-                     if b.min_total_score <= total and (b.grade != "excellent" or severe.get(agent_id, 0) == 0))
-        expected.append({"agent_id": agent_id, "team_id": agents[agent_id].team_id, "total": total,
-                         "grade": grade, "unscored": ",".join(sorted(set(ratios) - set(scored)))})
+        grade = next(
+            b.grade
+            for b in bands.itertuples()
+            if b.min_total_score <= total
+            and (b.grade != "excellent" or severe.get(agent_id, 0) == 0)
+        )
+        expected.append(
+            {
+                "agent_id": agent_id,
+                "team_id": agents[agent_id].team_id,
+                "total": total,
+                "grade": grade,
+                "unscored": ",".join(sorted(set(ratios) - set(scored))),
+            }
+        )
     frame = pd.DataFrame(expected)
     frame["total_rounded"] = frame.total.round(4)
     frame = frame.sort_values(["total_rounded", "agent_id"], ascending=[False, True])
     frame["center_rank"] = range(1, len(frame) + 1)
     frame["team_rank"] = frame.groupby("team_id").cumcount() + 1
     published = pd.DataFrame(
-        _query("select agent_id, total_score, grade, unscored_kpis, team_rank, center_rank, bonus_amount"
-               " from reporting.agent_month_scorecards"),
-        columns=["agent_id", "total_score", "grade", "unscored_kpis", "team_rank", "center_rank", "bonus"],
+        _query(
+            "select agent_id, total_score, grade, unscored_kpis, team_rank, center_rank,"
+            " bonus_amount"
+            " from reporting.agent_month_scorecards"
+        ),
+        columns=[
+            "agent_id",
+            "total_score",
+            "grade",
+            "unscored_kpis",
+            "team_rank",
+            "center_rank",
+            "bonus",
+        ],
     ).set_index("agent_id")
     assert len(published) == len(frame) == len({a for a, _ in months})
     for row in frame.itertuples():
@@ -183,8 +220,10 @@ def test_the_scorecard_equals_a_pandas_recomputation(pipeline):
 
 def test_every_landed_row_is_accounted_for(pipeline):
     sample, dirt = pipeline["sample"], pipeline["dirt"]
-    manifest = _query("select source_system, source_object, rows_read, rows_loaded, rows_quarantined,"
-                      " file_checksum from raw.batch_manifest")
+    manifest = _query(
+        "select source_system, source_object, rows_read, rows_loaded, rows_quarantined,"
+        " file_checksum from raw.batch_manifest"
+    )
     assert {m[0] for m in manifest} == {"call_center", "crm", "qa", "survey"}
     for system, obj, read, loaded, quarantined, checksum in manifest:
         assert read == loaded + quarantined
@@ -192,15 +231,23 @@ def test_every_landed_row_is_accounted_for(pipeline):
             path = sample / "call_center" / obj
             assert read == len(path.read_text().splitlines()) - 1
             assert checksum == hashlib.sha256(path.read_bytes()).hexdigest()
-    loaded_files = {f"contacts_{d:%Y%m%d}.csv" for d in DAYS} | {f"responses_{d:%Y%m%d}.jsonl" for d in DAYS}
+    loaded_files = {f"contacts_{d:%Y%m%d}.csv" for d in DAYS} | {
+        f"responses_{d:%Y%m%d}.jsonl" for d in DAYS
+    }
     expected_quarantine = sorted(
-        (d["source"], d["object"]) for d in dirt if d["kind"] != "duplicate_row" and d["object"] in loaded_files
+        (d["source"], d["object"])
+        for d in dirt
+        if d["kind"] != "duplicate_row" and d["object"] in loaded_files
     )
     quarantined = sorted(_query("select source_system, source_object from raw.quarantine"))
     assert quarantined == expected_quarantine
-    duplicates = sum(1 for d in dirt if d["kind"] == "duplicate_row" and d["object"] in loaded_files)
-    raw_rows, staged = _query("select (select count(*) from raw.call_center_contacts),"
-                              " (select count(*) from staging.stg_call_center__contacts)")[0]
+    duplicates = sum(
+        1 for d in dirt if d["kind"] == "duplicate_row" and d["object"] in loaded_files
+    )
+    raw_rows, staged = _query(
+        "select (select count(*) from raw.call_center_contacts),"
+        " (select count(*) from staging.stg_call_center__contacts)"
+    )[0]
     assert raw_rows - staged == duplicates
     assert staged == sum(1 for c in pipeline["world"].contacts)
 
@@ -212,7 +259,9 @@ def test_personal_data_does_not_reach_reporting_or_staging(pipeline):
     for schema in ("staging", "intermediate", "marts", "reporting"):
         columns = _query(
             "select table_name, column_name from information_schema.columns"
-            " where table_schema = %s and data_type in ('text', 'character varying')", (schema,))
+            " where table_schema = %s and data_type in ('text', 'character varying')",
+            (schema,),
+        )
         for table, column in columns:
             values = {r[0] for r in _query(f'select distinct "{column}" from {schema}."{table}"')}
             assert not values & secrets, f"{schema}.{table}.{column} holds personal data"
@@ -226,15 +275,22 @@ def _fingerprint() -> dict[str, tuple[int, str]]:
     with connect() as conn:
         tables = conn.execute(
             "select table_schema, table_name from information_schema.tables"
-            " where table_schema = any(%s) order by 1, 2", (list(COMPARED_SCHEMAS),)).fetchall()
+            " where table_schema = any(%s) order by 1, 2",
+            (list(COMPARED_SCHEMAS),),
+        ).fetchall()
         for schema, table in tables:
-            columns = [r[0] for r in conn.execute(
-                "select column_name from information_schema.columns where table_schema = %s"
-                " and table_name = %s order by ordinal_position", (schema, table))
-                if r[0] not in RUN_IDENTITY_COLUMNS]
+            columns = [
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s"
+                    " and table_name = %s order by ordinal_position",
+                    (schema, table),
+                )
+                if r[0] not in RUN_IDENTITY_COLUMNS
+            ]
             select = ", ".join(f'"{c}"' for c in columns)
             count, digest = conn.execute(
-                f'select count(*), md5(coalesce(string_agg(row_text, \'|\' order by row_text), \'\'))'
+                f"select count(*), md5(coalesce(string_agg(row_text, '|' order by row_text), ''))"
                 f' from (select ({select})::text as row_text from {schema}."{table}") as rows'
             ).fetchone()
             prints[f"{schema}.{table}"] = (count, digest)
@@ -249,9 +305,14 @@ def test_rerunning_a_day_leaves_every_table_identical(pipeline):
     run_business_day(pipeline["dag"], DAYS[1], "Asia/Shanghai")
     after = _fingerprint()
     assert after == before
-    batches = _query("select count(distinct batch_id) from raw.batch_manifest where batch_date = %s", (DAYS[1],))
+    batches = _query(
+        "select count(distinct batch_id) from raw.batch_manifest where batch_date = %s", (DAYS[1],)
+    )
     assert batches == [(4,)]
     published = _query("select count(distinct run_id) from audit.publications")
     assert published == [(len(DAYS) + 1,)]
     json.dumps(after)  # fingerprints are plain data, printable on failure
-    assert os.environ["WAREHOUSE_URL"].endswith("ccp_test") or "ccp_test" in os.environ["WAREHOUSE_URL"]
+    assert (
+        os.environ["WAREHOUSE_URL"].endswith("ccp_test")
+        or "ccp_test" in os.environ["WAREHOUSE_URL"]
+    )

@@ -33,7 +33,9 @@ def delivery(tmp_path):
 
 
 def _land(conn, folder, run_id):
-    batch = make_batch("call_center", DAY, "Asia/Shanghai", run_id, "extract_call_center", datetime.now(UTC))
+    batch = make_batch(
+        "call_center", DAY, "Asia/Shanghai", run_id, "extract_call_center", datetime.now(UTC)
+    )
     return run(conn, batch, folder, "Asia/Shanghai")
 
 
@@ -46,19 +48,30 @@ def test_a_delivery_lands_with_lineage_quarantine_and_manifest(clean_warehouse, 
         assert summary.rows_quarantined == 1 + sum(1 for line in lines if "n/a" in line)
         assert summary.rows_loaded == data_lines - summary.rows_quarantined
         manifest = conn.execute(
-            "select source_object, rows_read, rows_loaded, rows_quarantined, file_checksum, batch_id"
+            "select source_object, rows_read, rows_loaded, rows_quarantined, file_checksum,"
+            " batch_id"
             " from raw.batch_manifest where source_system = 'call_center'"
         ).fetchall()
-        assert manifest == [(path.name, summary.rows_read, summary.rows_loaded, summary.rows_quarantined,
-                             hashlib.sha256(path.read_bytes()).hexdigest(), "run1/extract_call_center")]
+        assert manifest == [
+            (
+                path.name,
+                summary.rows_read,
+                summary.rows_loaded,
+                summary.rows_quarantined,
+                hashlib.sha256(path.read_bytes()).hexdigest(),
+                "run1/extract_call_center",
+            )
+        ]
         reason, raw_text, position = conn.execute(
-            "select reason, raw_text, source_position from raw.quarantine where raw_text like 'CCBROKEN%'"
+            "select reason, raw_text, source_position from raw.quarantine"
+            " where raw_text like 'CCBROKEN%'"
         ).fetchone()
         assert reason == "HoldSec: -12 seconds is negative"
         assert position == "9" and raw_text == lines[8]
         # Every landed row points back at its line, and its hash is the hash of that line.
         rows = conn.execute(
-            "select source_position::int, content_hash, contact_id, batch_date from raw.call_center_contacts"
+            "select source_position::int, content_hash, contact_id, batch_date"
+            " from raw.call_center_contacts"
         ).fetchall()
         for position, content_hash, contact_id, batch_date in rows:
             line = lines[position - 1]
@@ -81,7 +94,9 @@ def test_landing_the_same_day_again_replaces_the_batch(clean_warehouse, delivery
     assert counts == (first.rows_loaded, first.rows_quarantined, 1, ["run2/extract_call_center"])
 
 
-def test_a_landing_that_fails_halfway_leaves_the_previous_batch(clean_warehouse, delivery, monkeypatch):
+def test_a_landing_that_fails_halfway_leaves_the_previous_batch(
+    clean_warehouse, delivery, monkeypatch
+):
     path, _, _ = delivery
     from extractors.call_center import extract
 

@@ -9,11 +9,15 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 def test_a_local_calendar_day_is_the_business_day():
-    assert business_day(datetime(2026, 10, 1, tzinfo=TZ), datetime(2026, 10, 2, tzinfo=TZ),
-                        "Asia/Shanghai") == date(2026, 10, 1)
+    assert business_day(
+        datetime(2026, 10, 1, tzinfo=TZ), datetime(2026, 10, 2, tzinfo=TZ), "Asia/Shanghai"
+    ) == date(2026, 10, 1)
     # The same instants written in UTC: 16:00 the evening before.
-    assert business_day(datetime(2026, 9, 30, 16, tzinfo=UTC), datetime(2026, 10, 1, 16, tzinfo=UTC),
-                        "Asia/Shanghai") == date(2026, 10, 1)
+    assert business_day(
+        datetime(2026, 9, 30, 16, tzinfo=UTC),
+        datetime(2026, 10, 1, 16, tzinfo=UTC),
+        "Asia/Shanghai",
+    ) == date(2026, 10, 1)
 
 
 @pytest.mark.parametrize(

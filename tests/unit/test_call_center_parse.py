@@ -9,7 +9,10 @@ from warehouse.landing import Batch, ContractError
 
 TZ = ZoneInfo("Asia/Shanghai")
 HEADER = list(SIMULATOR_EXPORT.columns.values())
-GOOD = "CC1,phone,phone_vip,AG0001,13800000000,2026-10-01 08:30:02,2026-10-01 08:30:32,2026-10-01 08:35:32,280,20,45,N,N,resolved"
+GOOD = (
+    "CC1,phone,phone_vip,AG0001,13800000000,2026-10-01 08:30:02,2026-10-01 08:30:32,"
+    "2026-10-01 08:35:32,280,20,45,N,N,resolved"
+)
 
 
 def parse(*lines):
@@ -20,9 +23,28 @@ def test_a_good_row_is_typed_in_the_centers_time_zone():
     [row] = parse(GOOD)
     assert row.reason is None
     assert row.position == "2" and row.raw_text == GOOD
-    values = dict(zip(("contact_id", "channel", "queue_name", "agent_id", "customer_number",
-                       "offered_at", "answered_at", "ended_at", "talk", "hold", "acw",
-                       "is_abandoned", "is_transferred", "disposition"), row.values, strict=True))
+    values = dict(
+        zip(
+            (
+                "contact_id",
+                "channel",
+                "queue_name",
+                "agent_id",
+                "customer_number",
+                "offered_at",
+                "answered_at",
+                "ended_at",
+                "talk",
+                "hold",
+                "acw",
+                "is_abandoned",
+                "is_transferred",
+                "disposition",
+            ),
+            row.values,
+            strict=True,
+        )
+    )
     assert values["offered_at"] == datetime(2026, 10, 1, 8, 30, 2, tzinfo=TZ)
     assert values["offered_at"].utcoffset().total_seconds() == 8 * 3600
     assert (values["talk"], values["hold"], values["acw"]) == (280, 20, 45)
@@ -35,7 +57,10 @@ def test_a_good_row_is_typed_in_the_centers_time_zone():
         (lambda f: f.__setitem__(8, "n/a"), "TalkSec: 'n/a' is not a whole number of seconds"),
         (lambda f: f.__setitem__(9, "-5"), "HoldSec: -5 seconds is negative"),
         (lambda f: f.__setitem__(11, "maybe"), "Abandoned: 'maybe' is neither Y nor N"),
-        (lambda f: f.__setitem__(5, "01/10/2026 08:30"), "OfferedTime: '01/10/2026 08:30' does not match"),
+        (
+            lambda f: f.__setitem__(5, "01/10/2026 08:30"),
+            "OfferedTime: '01/10/2026 08:30' does not match",
+        ),
         (lambda f: f.__setitem__(3, ""), "an answered contact needs an agent and an answer time"),
         (lambda f: f.__setitem__(6, "2026-10-01 08:00:00"), "answered before it was offered"),
         (lambda f: f.__setitem__(1, "fax"), "Channel: 'fax' is not one of"),

@@ -8,12 +8,23 @@ from extractors.crm.client import CrmApiError, CrmClient
 from extractors.crm.parse import page_rows, parse_ticket
 
 TICKET = {
-    "ticket_id": "TK1", "channel": "email", "category": "billing", "priority": "normal",
-    "status": "resolved", "assignee_agent_id": "AG0004", "customer_name": "Wang Fang",
-    "source_contact_id": None, "created_at": "2026-10-01T09:00:00+08:00",
-    "first_response_at": "2026-10-01T10:00:00+08:00", "resolved_at": "2026-10-02T09:00:00+08:00",
-    "sla_due_at": "2026-10-02T09:00:00+08:00", "reopen_count": 0, "is_complaint": False,
-    "complaint_cause": None, "complained_agent_id": None, "updated_at": "2026-10-02T09:00:00+08:00",
+    "ticket_id": "TK1",
+    "channel": "email",
+    "category": "billing",
+    "priority": "normal",
+    "status": "resolved",
+    "assignee_agent_id": "AG0004",
+    "customer_name": "Wang Fang",
+    "source_contact_id": None,
+    "created_at": "2026-10-01T09:00:00+08:00",
+    "first_response_at": "2026-10-01T10:00:00+08:00",
+    "resolved_at": "2026-10-02T09:00:00+08:00",
+    "sla_due_at": "2026-10-02T09:00:00+08:00",
+    "reopen_count": 0,
+    "is_complaint": False,
+    "complaint_cause": None,
+    "complained_agent_id": None,
+    "updated_at": "2026-10-02T09:00:00+08:00",
 }
 
 
@@ -34,7 +45,9 @@ def test_a_good_ticket_parses():
     ],
 )
 def test_bad_tickets_are_rejected_with_a_reason(field, value, reason):
-    rows = list(page_rows("GET /api/v1/tickets?page=1", {"data": [TICKET | {field: value}]}, parse_ticket))
+    rows = list(
+        page_rows("GET /api/v1/tickets?page=1", {"data": [TICKET | {field: value}]}, parse_ticket)
+    )
     assert rows[0].values is None
     assert reason in rows[0].reason
     assert json.loads(rows[0].raw_text)[field] == value

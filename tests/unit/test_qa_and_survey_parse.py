@@ -7,14 +7,36 @@ from extractors.qa.parse import parse_deduction, parse_inspection, table_rows
 from extractors.survey.parse import parse_lines
 
 TZ = ZoneInfo("Asia/Shanghai")
-DEDUCTION = {"id": "QI1-1", "inspection_id": "QI1", "dimension": "communication",
-             "severity": "general", "points": 5, "note": ""}
-INSPECTION = {"id": "QI1", "record_type": "call", "record_id": "CC1", "agent_code": "AG0001",
-              "record_time": "2026-10-01 01:00:00", "inspector": "Li Na",
-              "inspected_time": "2026-10-03 02:00:00", "updated_at": "2026-10-03 02:00:00"}
-SURVEY = {"response_id": "SV1", "contact_id": "CC1", "channel": "phone", "agent_id": "AG0001",
-          "contact_time": "2026-10-01T09:00:00+08:00", "responded_time": "2026-10-02T10:00:00+08:00",
-          "csat": 4, "nps": 9, "comment": "thanks", "tags": ["praise"]}
+DEDUCTION = {
+    "id": "QI1-1",
+    "inspection_id": "QI1",
+    "dimension": "communication",
+    "severity": "general",
+    "points": 5,
+    "note": "",
+}
+INSPECTION = {
+    "id": "QI1",
+    "record_type": "call",
+    "record_id": "CC1",
+    "agent_code": "AG0001",
+    "record_time": "2026-10-01 01:00:00",
+    "inspector": "Li Na",
+    "inspected_time": "2026-10-03 02:00:00",
+    "updated_at": "2026-10-03 02:00:00",
+}
+SURVEY = {
+    "response_id": "SV1",
+    "contact_id": "CC1",
+    "channel": "phone",
+    "agent_id": "AG0001",
+    "contact_time": "2026-10-01T09:00:00+08:00",
+    "responded_time": "2026-10-02T10:00:00+08:00",
+    "csat": 4,
+    "nps": 9,
+    "comment": "thanks",
+    "tags": ["praise"],
+}
 
 
 def test_qa_times_are_utc_text():

@@ -11,8 +11,11 @@ from simulator.world import SEVERITY_POINTS, build_world
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".sqlite"}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.suffix != ".sqlite"
+    }
 
 
 def test_the_same_seed_gives_the_same_deliveries(tmp_path):
@@ -57,13 +60,23 @@ def test_the_crm_cursor_shows_each_ticket_as_of_the_window(tmp_path):
     exports.write_crm(world, tmp_path)
     crm = CrmData(tmp_path)
     tz = world.tz
-    ticket = next(t for t in world.tickets
-                  if t.channel == "email" and t.created_at.astimezone(tz).date() == date(2026, 10, 1)
-                  and t.resolved_at.astimezone(tz).date() == date(2026, 10, 2)
-                  and t.first_response_at.astimezone(tz).date() == date(2026, 10, 1))
+    ticket = next(
+        t
+        for t in world.tickets
+        if t.channel == "email"
+        and t.created_at.astimezone(tz).date() == date(2026, 10, 1)
+        and t.resolved_at.astimezone(tz).date() == date(2026, 10, 2)
+        and t.first_response_at.astimezone(tz).date() == date(2026, 10, 1)
+    )
     day = lambda d: datetime.combine(d, time(0), tzinfo=tz)  # noqa: E731
-    first = {s["ticket_id"]: s for s in crm.tickets_updated(day(date(2026, 10, 1)), day(date(2026, 10, 2)))}
-    second = {s["ticket_id"]: s for s in crm.tickets_updated(day(date(2026, 10, 2)), day(date(2026, 10, 3)))}
+    first = {
+        s["ticket_id"]: s
+        for s in crm.tickets_updated(day(date(2026, 10, 1)), day(date(2026, 10, 2)))
+    }
+    second = {
+        s["ticket_id"]: s
+        for s in crm.tickets_updated(day(date(2026, 10, 2)), day(date(2026, 10, 3)))
+    }
     assert first[ticket.ticket_id]["status"] == "responded"
     assert first[ticket.ticket_id]["resolved_at"] is None
     assert second[ticket.ticket_id]["status"] == "resolved"

@@ -32,17 +32,35 @@ qa as (
 ),
 
 agent_days as (
-    select agent_id, business_date from contacts
+    select
+        agent_id,
+        business_date
+    from contacts
     union
-    select agent_id, business_date from emails
+    select
+        agent_id,
+        business_date
+    from emails
     union
-    select agent_id, business_date from tickets
+    select
+        agent_id,
+        business_date
+    from tickets
     union
-    select agent_id, business_date from complaints
+    select
+        agent_id,
+        business_date
+    from complaints
     union
-    select agent_id, business_date from surveys
+    select
+        agent_id,
+        business_date
+    from surveys
     union
-    select agent_id, business_date from qa
+    select
+        agent_id,
+        business_date
+    from qa
 ),
 
 final as (

@@ -67,9 +67,10 @@ rules_ranked as (
         ) as rule_rank
     from kpi_values
     inner join scoring
-        on kpi_values.kpi_code = scoring.kpi_code
-        and scoring.channel in (kpi_values.primary_channel, 'all')
-        and scoring.effective_from <= kpi_values.month_start
+        on
+            kpi_values.kpi_code = scoring.kpi_code
+            and scoring.channel in (kpi_values.primary_channel, 'all')
+            and kpi_values.month_start >= scoring.effective_from
 ),
 
 scored as (
@@ -88,10 +89,11 @@ scored as (
                       'rules.band_low', 'rules.band_high', 'rules.band_falloff', 'rules.cap') }} as attainment
     from kpi_values
     inner join rules_ranked as rules
-        on kpi_values.agent_id = rules.agent_id
-        and kpi_values.month_start = rules.month_start
-        and kpi_values.kpi_code = rules.kpi_code
-        and rules.rule_rank = 1
+        on
+            kpi_values.agent_id = rules.agent_id
+            and kpi_values.month_start = rules.month_start
+            and kpi_values.kpi_code = rules.kpi_code
+            and rules.rule_rank = 1
 ),
 
 weighted as (
@@ -99,7 +101,10 @@ weighted as (
         *,
         case
             when is_scored
-                then weight * 100 / nullif(sum(weight) filter (where is_scored) over (partition by agent_id, month_start), 0)
+                then
+                    weight
+                    * 100
+                    / nullif(sum(weight) filter (where is_scored) over (partition by agent_id, month_start), 0)
         end as effective_weight
     from scored
 ),

@@ -25,9 +25,9 @@ pivoted as (
         agent_id,
         month_start,
         {%- for kpi in kpis %}
-        max(kpi_value) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_value,
-        max(attainment) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_attainment,
-        max(score) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_score,
+            max(kpi_value) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_value,
+            max(attainment) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_attainment,
+            max(score) filter (where kpi_code = '{{ kpi }}') as {{ kpi }}_score,
         {%- endfor %}
         coalesce(sum(score), 0) as total_score,
         count(*) filter (where is_scored) as scored_kpi_count,
@@ -52,7 +52,9 @@ graded as (
     left join agents on pivoted.agent_id = agents.agent_id
     cross join lateral (
         -- Excellent also needs no severe QA defect in the month.
-        select grade_bands.grade, grade_bands.grade_zh
+        select
+            grade_bands.grade,
+            grade_bands.grade_zh
         from grade_bands
         where
             grade_bands.min_total_score <= pivoted.total_score
@@ -72,17 +74,17 @@ final as (
         grade_zh,
         unscored_kpis,
         {%- for kpi in kpis %}
-        {{ kpi }}_value,
-        {{ kpi }}_attainment,
-        {{ kpi }}_score,
+            {{ kpi }}_value,
+            {{ kpi }}_attainment,
+            {{ kpi }}_score,
         {%- endfor %}
         round(total_score, 4) as total_score,
         scored_kpi_count,
         active_days,
         contacts_handled,
         qa_severe_defect_count,
-        row_number() over (partition by month_start, team_id order by total_score desc, agent_id) as team_rank,
-        row_number() over (partition by month_start order by total_score desc, agent_id) as center_rank,
+        row_number() over (partition by month_start, team_id order by total_score desc, agent_id asc) as team_rank,
+        row_number() over (partition by month_start order by total_score desc, agent_id asc) as center_rank,
         round({{ var('bonus_base_amount') }} * total_score / 100, 2) as bonus_amount,
         month_start
     from graded
