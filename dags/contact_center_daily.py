@@ -7,7 +7,8 @@ at D+1 00:00 local has the half-open data interval [D 00:00, D+1 00:00).
 1. The four extracts run in parallel, each landing its source into `raw` with lineage, a
    manifest row per source object and quarantined rows with their reason. A rerun
    replaces the day's batch.
-2. `dbt_build` builds staging -> intermediate -> marts and runs the dbt tests.
+2. `dbt_build` checks source freshness, then builds staging -> intermediate -> marts with
+   the seeds (weights, targets, grade bands) and runs the dbt tests and unit tests.
 3. `publish_reporting` copies the marts into `reporting` in one transaction.
 
 Sources are located by `SOURCE_LANDING_DIR`, `CRM_API_URL` and `QA_DB_PATH`; the
@@ -71,6 +72,7 @@ def contact_center_daily():
         from warehouse.dbt_build import run_dbt
 
         day = business_day(data_interval_start, data_interval_end, CENTER_TIMEZONE)
+        run_dbt(["source", "freshness"])  # a source not loaded for days stops the run here
         run_dbt(["build"], {"business_date": day.isoformat()})
         return day.isoformat()
 

@@ -316,3 +316,23 @@ def test_rerunning_a_day_leaves_every_table_identical(pipeline):
         os.environ["WAREHOUSE_URL"].endswith("ccp_test")
         or "ccp_test" in os.environ["WAREHOUSE_URL"]
     )
+
+
+def test_a_stale_source_stops_the_build(pipeline):
+    from warehouse.dbt_build import DbtFailed, run_dbt
+
+    with connect() as conn:
+        conn.execute(
+            "update raw.batch_manifest set extracted_at = extracted_at - interval '4 days'"
+            " where source_system = 'qa'"
+        )
+    try:
+        with pytest.raises(DbtFailed, match="source.contact_center.qa.qa_batches"):
+            run_dbt(["source", "freshness"])
+    finally:
+        with connect() as conn:
+            conn.execute(
+                "update raw.batch_manifest set extracted_at = extracted_at + interval '4 days'"
+                " where source_system = 'qa'"
+            )
+    run_dbt(["source", "freshness"])  # fresh again once the batch is recent

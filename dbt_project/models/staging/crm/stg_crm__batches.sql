@@ -3,7 +3,7 @@
 with
 
 manifest as (
-    select * from {{ source('crm', 'batch_manifest') }}
+    select * from {{ source('crm', 'crm_batches') }}
 ),
 
 final as (
