@@ -12,6 +12,7 @@ import calendar
 import json
 import os
 import time
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -119,6 +120,9 @@ def dbt(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    # Library chatter that says nothing about this pipeline.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     parser = argparse.ArgumentParser(
         prog="ccpipe", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

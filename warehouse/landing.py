@@ -92,6 +92,19 @@ def file_checksum(path) -> str:
     return digest.hexdigest()
 
 
+def delivered_file(folder, pattern: str, batch: Batch):
+    """The batch's daily export file (`pattern` is strftime), or stop the run: no delivery."""
+    path = folder / batch.batch_date.strftime(pattern)
+    if not path.is_file():
+        raise ContractError(
+            batch.source_system,
+            batch.batch_id,
+            "delivery_present",
+            f"no export file {path} for {batch.batch_date}",
+        )
+    return path
+
+
 def content_hash(raw_text: str) -> str:
     return hashlib.md5(raw_text.encode("utf-8"), usedforsecurity=False).hexdigest()
 

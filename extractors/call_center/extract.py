@@ -9,7 +9,14 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from extractors.call_center.parse import COLUMNS, SIMULATOR_EXPORT, ExportFormat, parse_lines
-from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError, file_checksum
+from warehouse.landing import (
+    Batch,
+    BatchSummary,
+    BatchWriter,
+    ContractError,
+    delivered_file,
+    file_checksum,
+)
 
 SOURCE_SYSTEM = "call_center"
 
@@ -21,14 +28,7 @@ def run(
     timezone: str,
     fmt: ExportFormat = SIMULATOR_EXPORT,
 ) -> BatchSummary:
-    path = folder / batch.batch_date.strftime(fmt.file_pattern)
-    if not path.is_file():
-        raise ContractError(
-            SOURCE_SYSTEM,
-            batch.batch_id,
-            "delivery_present",
-            f"no export file {path} for {batch.batch_date}",
-        )
+    path = delivered_file(folder, fmt.file_pattern, batch)
     with path.open(encoding="utf-8", newline="") as handle:
         header_line = handle.readline()
         header = next(csv.reader([header_line])) if header_line.strip() else []

@@ -8,21 +8,20 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from extractors.survey.parse import COLUMNS, parse_lines
-from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError, file_checksum
+from warehouse.landing import (
+    Batch,
+    BatchSummary,
+    BatchWriter,
+    delivered_file,
+    file_checksum,
+)
 
 SOURCE_SYSTEM = "survey"
 FILE_PATTERN = "responses_%Y%m%d.jsonl"
 
 
 def run(conn: psycopg.Connection, batch: Batch, folder: Path, timezone: str) -> BatchSummary:
-    path = folder / batch.batch_date.strftime(FILE_PATTERN)
-    if not path.is_file():
-        raise ContractError(
-            SOURCE_SYSTEM,
-            batch.batch_id,
-            "delivery_present",
-            f"no export file {path} for {batch.batch_date}",
-        )
+    path = delivered_file(folder, FILE_PATTERN, batch)
     with (
         path.open(encoding="utf-8") as handle,
         BatchWriter(conn, batch, ["survey_responses"]) as writer,

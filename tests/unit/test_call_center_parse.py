@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from extractors.call_center.extract import run
-from extractors.call_center.parse import SIMULATOR_EXPORT, parse_lines
+from extractors.call_center.parse import COLUMNS, SIMULATOR_EXPORT, parse_lines
 from warehouse.landing import Batch, ContractError
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -23,31 +23,10 @@ def test_a_good_row_is_typed_in_the_centers_time_zone():
     [row] = parse(GOOD)
     assert row.reason is None
     assert row.position == "2" and row.raw_text == GOOD
-    values = dict(
-        zip(
-            (
-                "contact_id",
-                "channel",
-                "queue_name",
-                "agent_id",
-                "customer_number",
-                "offered_at",
-                "answered_at",
-                "ended_at",
-                "talk",
-                "hold",
-                "acw",
-                "is_abandoned",
-                "is_transferred",
-                "disposition",
-            ),
-            row.values,
-            strict=True,
-        )
-    )
+    values = dict(zip(COLUMNS, row.values, strict=True))
     assert values["offered_at"] == datetime(2026, 10, 1, 8, 30, 2, tzinfo=TZ)
     assert values["offered_at"].utcoffset().total_seconds() == 8 * 3600
-    assert (values["talk"], values["hold"], values["acw"]) == (280, 20, 45)
+    assert (values["talk_seconds"], values["hold_seconds"], values["acw_seconds"]) == (280, 20, 45)
     assert values["is_abandoned"] is False and values["is_transferred"] is False
 
 

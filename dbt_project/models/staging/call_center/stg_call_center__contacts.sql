@@ -6,14 +6,8 @@ source as (
     select * from {{ source('call_center', 'call_center_contacts') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by contact_id
-            order by batch_date desc, extracted_at desc, source_position desc
-        ) as delivery_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'contact_id', 'batch_date desc, extracted_at desc, source_position::integer desc') }}
 ),
 
 final as (
@@ -39,8 +33,7 @@ final as (
         batch_id,
         batch_date,
         content_hash
-    from ranked
-    where delivery_rank = 1
+    from latest
 )
 
 select * from final

@@ -5,11 +5,8 @@ source as (
     select * from {{ source('crm', 'crm_agents') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by agent_id order by batch_date desc, extracted_at desc) as snapshot_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'agent_id', 'batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -23,8 +20,7 @@ final as (
         updated_at,
         batch_id,
         batch_date
-    from ranked
-    where snapshot_rank = 1
+    from latest
 )
 
 select * from final

@@ -5,11 +5,8 @@ source as (
     select * from {{ source('crm', 'crm_teams') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by team_id order by batch_date desc, extracted_at desc) as snapshot_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'team_id', 'batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -22,8 +19,7 @@ final as (
         updated_at,
         batch_id,
         batch_date
-    from ranked
-    where snapshot_rank = 1
+    from latest
 )
 
 select * from final

@@ -5,14 +5,8 @@ source as (
     select * from {{ source('crm', 'crm_tickets') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by ticket_id
-            order by updated_at desc, batch_date desc, extracted_at desc
-        ) as state_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'ticket_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -40,8 +34,7 @@ final as (
         batch_id,
         batch_date,
         content_hash
-    from ranked
-    where state_rank = 1
+    from latest
 )
 
 select * from final

@@ -6,11 +6,8 @@ source as (
     select * from {{ source('qa', 'qa_deductions') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (partition by deduction_id order by batch_date desc, extracted_at desc) as version_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'deduction_id', 'batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -23,8 +20,7 @@ final as (
         coalesce(note, '') <> '' as has_note,
         batch_id,
         batch_date
-    from ranked
-    where version_rank = 1
+    from latest
 )
 
 select * from final

@@ -6,14 +6,8 @@ source as (
     select * from {{ source('qa', 'qa_inspections') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by inspection_id
-            order by updated_at desc, batch_date desc, extracted_at desc
-        ) as version_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'inspection_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -33,8 +27,7 @@ final as (
         batch_id,
         batch_date,
         content_hash
-    from ranked
-    where version_rank = 1
+    from latest
 )
 
 select * from final

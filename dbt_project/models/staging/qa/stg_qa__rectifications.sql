@@ -5,14 +5,8 @@ source as (
     select * from {{ source('qa', 'qa_rectifications') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by rectification_id
-            order by updated_at desc, batch_date desc, extracted_at desc
-        ) as version_rank
-    from source
+latest as (
+    {{ latest_per_key('source', 'rectification_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
 ),
 
 final as (
@@ -26,8 +20,7 @@ final as (
         updated_at,
         batch_id,
         batch_date
-    from ranked
-    where version_rank = 1
+    from latest
 )
 
 select * from final
