@@ -33,10 +33,10 @@ def extract(
     with connect() as conn:
         if source_system == "call_center":
             from extractors.call_center import extract as source
+            from extractors.mapping import load_mapping
 
-            summary = source.run(
-                conn, batch, settings.landing_dir / "call_center", settings.timezone
-            )
+            mapping = load_mapping(settings.mappings_dir / "call_center.yml")
+            summary = source.run(conn, batch, settings.landing_dir, mapping)
         elif source_system == "crm":
             from extractors.crm import extract as source
             from extractors.crm.client import CrmClient

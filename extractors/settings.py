@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+DEFAULT_MAPPINGS = Path(__file__).resolve().parents[1] / "mappings" / "simulator"
+
 
 @dataclass(frozen=True)
 class SourceSettings:
@@ -13,6 +15,7 @@ class SourceSettings:
     crm_api_url: str  # CRM_API_URL: base URL of the CRM REST API
     qa_db_path: Path  # QA_DB_PATH: the QA tool's SQLite database
     timezone: str  # CENTER_TIMEZONE: the center's local time zone
+    mappings_dir: Path  # SOURCE_MAPPINGS_DIR: the vendor mappings (<source>.yml) in use
 
     @classmethod
     def from_env(cls) -> SourceSettings:
@@ -22,4 +25,5 @@ class SourceSettings:
             crm_api_url=os.environ.get("CRM_API_URL", "http://127.0.0.1:8765"),
             qa_db_path=Path(os.environ.get("QA_DB_PATH", str(landing / "qa" / "qa_tool.sqlite"))),
             timezone=os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai"),
+            mappings_dir=Path(os.environ.get("SOURCE_MAPPINGS_DIR", str(DEFAULT_MAPPINGS))),
         )

@@ -37,6 +37,7 @@ CALL_CENTER_HEADER = (
     "Abandoned",
     "Transferred",
     "Disposition",
+    "QueueSec",
 )
 
 
@@ -84,6 +85,7 @@ def write_call_center(world: World, folder: Path, dirt: list[dict]) -> None:
                 "Y" if c.is_abandoned else "N",
                 "Y" if c.is_transferred else "N",
                 c.disposition,
+                int(((c.answered_at or c.ended_at) - c.offered_at).total_seconds()),
             ]
         )
     for day, rows in by_day.items():

@@ -42,12 +42,14 @@ create table if not exists raw.call_center_contacts (
     offered_at timestamptz,
     answered_at timestamptz,
     ended_at timestamptz,
+    queue_seconds integer,
     talk_seconds integer,
     hold_seconds integer,
     acw_seconds integer,
     is_abandoned boolean,
     is_transferred boolean,
     disposition text,
+    quality_flags text,
     source_system text not null,
     source_object text not null,
     source_position text not null,
@@ -187,6 +189,10 @@ create table if not exists raw.survey_responses (
     extracted_at timestamptz not null,
     content_hash text not null
 );
+
+-- Columns added after the first release: existing warehouses gain them here.
+alter table raw.call_center_contacts add column if not exists queue_seconds integer;
+alter table raw.call_center_contacts add column if not exists quality_flags text;
 
 do $$
 declare

@@ -1,14 +1,13 @@
-"""Land one day's ACD export file into raw.call_center_contacts."""
+"""Land one day's ACD export into raw.call_center_contacts, as the vendor mapping reads it."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import psycopg
 
-from extractors.call_center.parse import COLUMNS, SIMULATOR_EXPORT, ExportFormat, parse_lines
+from extractors.call_center.parse import COLUMNS, UnassignableRow, parse_lines, split_line
+from extractors.mapping import RowParser, SourceMapping
 from warehouse.landing import (
     Batch,
     BatchSummary,
@@ -18,33 +17,53 @@ from warehouse.landing import (
     file_checksum,
 )
 
-SOURCE_SYSTEM = "call_center"
-
 
 def run(
-    conn: psycopg.Connection,
-    batch: Batch,
-    folder: Path,
-    timezone: str,
-    fmt: ExportFormat = SIMULATOR_EXPORT,
+    conn: psycopg.Connection, batch: Batch, landing_dir: Path, mapping: SourceMapping
 ) -> BatchSummary:
-    path = delivered_file(folder, fmt.file_pattern, batch)
-    with path.open(encoding="utf-8", newline="") as handle:
-        header_line = handle.readline()
-        header = next(csv.reader([header_line])) if header_line.strip() else []
-        missing = fmt.missing(header)
+    delivery = mapping.delivery
+    path = delivered_file(landing_dir, delivery.file_pattern, batch)
+    parser = RowParser(mapping)
+    multi_day = delivery.day_column is not None
+    with path.open(encoding=delivery.encoding, newline="") as handle:
+        try:
+            header_line = handle.readline()
+        except UnicodeDecodeError as error:
+            raise ContractError(
+                batch.source_system,
+                batch.batch_id,
+                "encoding",
+                f"{path.name} is not {delivery.encoding}: {error}",
+            ) from None
+        header = (
+            split_line(header_line.rstrip("\r\n"), delivery.delimiter)
+            if header_line.strip()
+            else []
+        )
+        missing = mapping.missing_columns(header)
         if missing:
             raise ContractError(
-                SOURCE_SYSTEM,
+                batch.source_system,
                 batch.batch_id,
                 "required_columns",
-                f"{path.name} lacks columns {missing}",
+                f"{path.name} lacks columns {missing} that mapping '{mapping.vendor}' reads",
             )
-        with BatchWriter(conn, batch, ["call_center_contacts"]) as writer:
-            writer.register_object(path.name, file_checksum(path))
-            writer.land(
-                "call_center_contacts",
-                COLUMNS,
-                parse_lines(handle, header, path.name, fmt, ZoneInfo(timezone)),
-            )
+        try:
+            with BatchWriter(conn, batch, ["call_center_contacts"]) as writer:
+                writer.register_object(path.name, file_checksum(path))
+                rows = parse_lines(
+                    handle, header, path.name, parser, batch.batch_date if multi_day else None
+                )
+                writer.land("call_center_contacts", COLUMNS, rows)
+        except UnassignableRow as error:
+            raise ContractError(
+                batch.source_system, batch.batch_id, "row_has_a_day", f"{path.name} {error}"
+            ) from None
+        except UnicodeDecodeError as error:
+            raise ContractError(
+                batch.source_system,
+                batch.batch_id,
+                "encoding",
+                f"{path.name} is not {delivery.encoding}: {error}",
+            ) from None
     return writer.summary()

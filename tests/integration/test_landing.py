@@ -7,6 +7,8 @@ import pytest
 
 from extractors.batch import make_batch
 from extractors.call_center.extract import run
+from extractors.mapping import load_mapping
+from extractors.settings import DEFAULT_MAPPINGS
 from simulator import exports
 from simulator.config import SimulationConfig
 from simulator.world import build_world
@@ -14,14 +16,15 @@ from warehouse.connection import connect
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 10, 1)
+MAPPING = load_mapping(DEFAULT_MAPPINGS / "call_center.yml")
 
 
 @pytest.fixture
 def delivery(tmp_path):
     world = build_world(SimulationConfig(days=1, n_agents=20))
     dirt: list[dict] = []
-    exports.write_call_center(world, tmp_path, dirt)
-    path = tmp_path / "contacts_20261001.csv"
+    exports.write_call_center(world, tmp_path / "call_center", dirt)
+    path = tmp_path / "call_center" / "contacts_20261001.csv"
     # Make sure this delivery has both kinds of dirt, whatever the seed drew.
     lines = path.read_text().splitlines()
     lines.insert(5, lines[3])
@@ -36,13 +39,13 @@ def _land(conn, folder, run_id):
     batch = make_batch(
         "call_center", DAY, "Asia/Shanghai", run_id, "extract_call_center", datetime.now(UTC)
     )
-    return run(conn, batch, folder, "Asia/Shanghai")
+    return run(conn, batch, folder, MAPPING)
 
 
 def test_a_delivery_lands_with_lineage_quarantine_and_manifest(clean_warehouse, delivery):
     path, world, lines = delivery
     with connect() as conn:
-        summary = _land(conn, path.parent, "run1")
+        summary = _land(conn, path.parent.parent, "run1")
         data_lines = len(lines) - 1
         assert summary.rows_read == data_lines
         assert summary.rows_quarantined == 1 + sum(1 for line in lines if "n/a" in line)
@@ -84,8 +87,8 @@ def test_a_delivery_lands_with_lineage_quarantine_and_manifest(clean_warehouse, 
 def test_landing_the_same_day_again_replaces_the_batch(clean_warehouse, delivery):
     path, _, _ = delivery
     with connect() as conn:
-        first = _land(conn, path.parent, "run1")
-        _land(conn, path.parent, "run2")
+        first = _land(conn, path.parent.parent, "run1")
+        _land(conn, path.parent.parent, "run2")
         counts = conn.execute(
             "select (select count(*) from raw.call_center_contacts),"
             " (select count(*) from raw.quarantine), (select count(*) from raw.batch_manifest),"
@@ -109,10 +112,10 @@ def test_a_landing_that_fails_halfway_leaves_the_previous_batch(
             yield row
 
     with connect() as conn:
-        first = _land(conn, path.parent, "run1")
+        first = _land(conn, path.parent.parent, "run1")
         monkeypatch.setattr(extract, "parse_lines", parse_then_break)
         with pytest.raises(ConnectionError):
-            _land(conn, path.parent, "run2")
+            _land(conn, path.parent.parent, "run2")
         kept = conn.execute(
             "select count(*), min(batch_id) from raw.call_center_contacts"
         ).fetchone()

@@ -4,19 +4,23 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from extractors.call_center.extract import run
-from extractors.call_center.parse import COLUMNS, SIMULATOR_EXPORT, parse_lines
+from extractors.call_center.parse import COLUMNS, parse_lines
+from extractors.mapping import RowParser, load_mapping
+from extractors.settings import DEFAULT_MAPPINGS
+from simulator.exports import CALL_CENTER_HEADER
 from warehouse.landing import Batch, ContractError
 
 TZ = ZoneInfo("Asia/Shanghai")
-HEADER = list(SIMULATOR_EXPORT.columns.values())
+MAPPING = load_mapping(DEFAULT_MAPPINGS / "call_center.yml")
+HEADER = list(CALL_CENTER_HEADER)
 GOOD = (
     "CC1,phone,phone_vip,AG0001,13800000000,2026-10-01 08:30:02,2026-10-01 08:30:32,"
-    "2026-10-01 08:35:32,280,20,45,N,N,resolved"
+    "2026-10-01 08:35:32,280,20,45,N,N,resolved,30"
 )
 
 
 def parse(*lines):
-    return list(parse_lines(lines, HEADER, "contacts_20261001.csv", SIMULATOR_EXPORT, TZ))
+    return list(parse_lines(lines, HEADER, "contacts_20261001.csv", RowParser(MAPPING)))
 
 
 def test_a_good_row_is_typed_in_the_centers_time_zone():
@@ -27,28 +31,28 @@ def test_a_good_row_is_typed_in_the_centers_time_zone():
     assert values["offered_at"] == datetime(2026, 10, 1, 8, 30, 2, tzinfo=TZ)
     assert values["offered_at"].utcoffset().total_seconds() == 8 * 3600
     assert (values["talk_seconds"], values["hold_seconds"], values["acw_seconds"]) == (280, 20, 45)
+    assert values["queue_seconds"] == 30
     assert values["is_abandoned"] is False and values["is_transferred"] is False
+    assert values["quality_flags"] is None
 
 
 @pytest.mark.parametrize(
-    ("change", "reason"),
+    ("column", "value", "reason"),
     [
-        (lambda f: f.__setitem__(8, "n/a"), "TalkSec: 'n/a' is not a whole number of seconds"),
-        (lambda f: f.__setitem__(9, "-5"), "HoldSec: -5 seconds is negative"),
-        (lambda f: f.__setitem__(11, "maybe"), "Abandoned: 'maybe' is neither Y nor N"),
-        (
-            lambda f: f.__setitem__(5, "01/10/2026 08:30"),
-            "OfferedTime: '01/10/2026 08:30' does not match",
-        ),
-        (lambda f: f.__setitem__(3, ""), "an answered contact needs an agent and an answer time"),
-        (lambda f: f.__setitem__(6, "2026-10-01 08:00:00"), "answered before it was offered"),
-        (lambda f: f.__setitem__(1, "fax"), "Channel: 'fax' is not one of"),
-        (lambda f: f.__setitem__(0, ""), "CallID: required value is missing"),
+        ("TalkSec", "n/a", "TalkSec: 'n/a' is not a whole number"),
+        ("HoldSec", "-5", "HoldSec: -5 seconds is negative"),
+        ("Abandoned", "maybe", "Abandoned: 'maybe' is not one of ['N', 'Y']"),
+        ("OfferedTime", "01/10/2026 08:30", "OfferedTime: '01/10/2026 08:30' does not match"),
+        ("AgentID", "", "an answered contact needs an agent and an answer time"),
+        ("AnsweredTime", "2026-10-01 08:00:00", "answered before it was offered"),
+        ("EndTime", "2026-10-01 08:30:00", "the contact ended before it was answered"),
+        ("Channel", "fax", "Channel: 'fax' is not one of ['chat', 'phone']"),
+        ("CallID", "", "CallID: required value is missing"),
     ],
 )
-def test_malformed_rows_are_rejected_with_a_reason(change, reason):
+def test_malformed_rows_are_rejected_with_a_reason(column, value, reason):
     fields = GOOD.split(",")
-    change(fields)
+    fields[HEADER.index(column)] = value
     [row] = parse(",".join(fields))
     assert row.values is None
     assert reason in row.reason
@@ -57,15 +61,22 @@ def test_malformed_rows_are_rejected_with_a_reason(change, reason):
 
 def test_a_row_with_the_wrong_number_of_fields_is_rejected():
     [row] = parse(GOOD + ",extra")
-    assert row.reason == "expected 14 fields, found 15"
+    assert row.reason == "expected 15 fields, found 16"
 
 
 def test_an_abandoned_call_needs_no_agent():
     fields = GOOD.split(",")
-    fields[3], fields[6], fields[8], fields[9], fields[10], fields[11] = "", "", "0", "0", "0", "Y"
+    for column, value in (
+        ("AgentID", ""),
+        ("AnsweredTime", ""),
+        ("TalkSec", "0"),
+        ("Abandoned", "Y"),
+    ):
+        fields[HEADER.index(column)] = value
     [row] = parse(",".join(fields))
     assert row.reason is None
-    assert row.values[3] is None and row.values[11] is True
+    values = dict(zip(COLUMNS, row.values, strict=True))
+    assert values["agent_id"] is None and values["is_abandoned"] is True
 
 
 def _batch():
@@ -75,12 +86,13 @@ def _batch():
 
 def test_a_missing_delivery_stops_the_run(tmp_path):
     with pytest.raises(ContractError, match="delivery_present") as error:
-        run(None, _batch(), tmp_path, "Asia/Shanghai")
+        run(None, _batch(), tmp_path, MAPPING)
     assert "[call_center] batch run/extract_call_center" in str(error.value)
 
 
 def test_a_renamed_column_stops_the_run(tmp_path):
     header = ",".join(HEADER).replace("TalkSec", "TalkTime")
-    (tmp_path / "contacts_20261001.csv").write_text(header + "\n" + GOOD + "\n")
+    (tmp_path / "call_center").mkdir()
+    (tmp_path / "call_center" / "contacts_20261001.csv").write_text(header + "\n" + GOOD + "\n")
     with pytest.raises(ContractError, match=r"required_columns.*\['TalkSec'\]"):
-        run(None, _batch(), tmp_path, "Asia/Shanghai")
+        run(None, _batch(), tmp_path, MAPPING)
