@@ -8,7 +8,7 @@ MONTH ?= 2026-10
 AGENTS ?= 60
 
 .DEFAULT_GOAL := help
-.PHONY: help install run scorecard test test-fast lint fmt docs clean
+.PHONY: help install run scorecard check-mapping test test-fast lint fmt docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day
 
 scorecard: install ## print the published scorecard of MONTH again
 	$(BIN)/python -m cli scorecard --month $(MONTH)
+
+check-mapping: install ## check MAPPING=mappings/<vendor>/<source>.yml against FILE=<sample export>
+	$(BIN)/python -m cli check-mapping --mapping $(MAPPING) --file $(FILE)
 
 test: install ## run the whole test suite (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest

@@ -2,6 +2,7 @@
 
 python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
 python -m cli scorecard [--month 2026-10] [--top 10]
+python -m cli check-mapping --mapping FILE.yml --file SAMPLE
 python -m cli dbt <dbt arguments>
 """
 
@@ -119,6 +120,18 @@ def dbt(args: argparse.Namespace) -> None:
     run_dbt(args.dbt_args)
 
 
+def check_mapping(args: argparse.Namespace) -> None:
+    """Validate a vendor mapping and show what a sample file would land, without a warehouse."""
+    from extractors.mapping import MappingError, load_mapping
+    from extractors.mapping_check import check_file
+
+    try:
+        mapping = load_mapping(args.mapping)
+    except MappingError as error:
+        raise SystemExit(str(error)) from None
+    print(check_file(mapping, args.file, samples=args.samples).render())
+
+
 def main() -> None:
     # Library chatter that says nothing about this pipeline.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
@@ -139,6 +152,13 @@ def main() -> None:
     show.add_argument("--month", default="2026-10")
     show.add_argument("--top", type=int, default=10)
     show.set_defaults(func=scorecard)
+    check = commands.add_parser(
+        "check-mapping", help="check a vendor mapping against a sample file (no warehouse needed)"
+    )
+    check.add_argument("--mapping", type=Path, required=True, help="mappings/<vendor>/<source>.yml")
+    check.add_argument("--file", type=Path, required=True, help="a sample export file")
+    check.add_argument("--samples", type=int, default=3)
+    check.set_defaults(func=check_mapping)
     passthrough = commands.add_parser(
         "dbt", help="run a dbt command with the warehouse's connection"
     )

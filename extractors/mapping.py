@@ -165,9 +165,7 @@ def _semantic_problems(mapping: SourceMapping) -> list[str]:
         spec = mapping.fields.get(name)
         if spec is None:
             if wanted.required:
-                problems.append(
-                    f"fields.{name}: required by the contract but not mapped"
-                )
+                problems.append(f"fields.{name}: required by the contract but not mapped")
             continue
         kind = spec.type or DEFAULT_TYPE[wanted.kind]
         if kind not in FEEDS[wanted.kind]:

@@ -26,8 +26,10 @@ def check_contact(values: tuple) -> None:
     """Rules every contact keeps, whatever the vendor."""
     abandoned = values[_AT["is_abandoned"]]
     offered, answered = values[_AT["offered_at"]], values[_AT["answered_at"]]
-    if not abandoned and (values[_AT["agent_id"]] is None or answered is None):
-        raise RowRejected("an answered contact needs an agent and an answer time")
+    if not abandoned and values[_AT["agent_id"]] is None:
+        raise RowRejected("an answered contact needs an agent: none given")
+    if not abandoned and answered is None:
+        raise RowRejected("an answered contact needs an answer time: none given")
     if values[_AT["channel"]] not in ("phone", "chat"):
         raise RowRejected(f"channel {values[_AT['channel']]!r} is not phone or chat")
     ended = values[_AT["ended_at"]]
