@@ -1,0 +1,175 @@
+"""Vendor mappings: every mistake is reported with its place; good mappings parse rows."""
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from extractors.mapping import MappingError, RowParser, load_mapping
+from tests.conftest import REPO_ROOT
+from warehouse.landing import RowRejected
+
+BANK = REPO_ROOT / "mappings" / "anonymous_bank" / "call_center.yml"
+SIMULATOR = REPO_ROOT / "mappings" / "simulator" / "call_center.yml"
+BANK_HEADER = [
+    "vru+line",
+    "call_id",
+    "customer_id",
+    "priority",
+    "type",
+    "date",
+    "vru_entry",
+    "vru_exit",
+    "vru_time",
+    "q_start",
+    "q_exit",
+    "q_time",
+    "outcome",
+    "ser_start",
+    "ser_exit",
+    "ser_time",
+    "server",
+]
+
+
+def _write(tmp_path: Path, document: dict) -> Path:
+    path = tmp_path / "mapping.yml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path
+
+
+def _broken(tmp_path, change) -> MappingError:
+    document = yaml.safe_load(SIMULATOR.read_text())
+    change(document)
+    with pytest.raises(MappingError) as error:
+        load_mapping(_write(tmp_path, document))
+    return error.value
+
+
+def test_the_shipped_mappings_are_valid():
+    for path in (REPO_ROOT / "mappings").glob("*/*.yml"):
+        assert load_mapping(path).source_system == "call_center"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda d: d["fields"].update(talk_secs={"from": "TalkSec"}),
+            "fields.talk_secs: not a field of the call_center contract",
+        ),
+        (
+            lambda d: d["fields"].pop("contact_id"),
+            "fields.contact_id: required by the contract but not mapped",
+        ),
+        (
+            lambda d: d["fields"]["talk_seconds"].update(type="text"),
+            "fields.talk_seconds.type: 'text' cannot fill a seconds field",
+        ),
+        (
+            lambda d: d["fields"]["talk_seconds"].update(type="float"),
+            "fields.talk_seconds.type: Input should be",
+        ),
+        (
+            lambda d: d["fields"]["offered_at"].pop("format"),
+            "fields.offered_at.format: a timestamp needs",
+        ),
+        (
+            lambda d: d["fields"]["is_abandoned"].pop("values"),
+            "fields.is_abandoned.values: say which source",
+        ),
+        (
+            lambda d: d["fields"]["customer_number"].pop("personal_data"),
+            "fields.customer_number.personal_data: this field holds personal data",
+        ),
+        (
+            lambda d: d.update(timezone="China/Beijing"),
+            "timezone: 'China/Beijing' is not an IANA time zone",
+        ),
+        (lambda d: d["fields"]["channel"].update(constant="phone"), "give exactly one of 'from'"),
+        (lambda d: d.update(colour="blue"), "colour: Extra inputs are not permitted"),
+        (lambda d: d.pop("delivery"), "delivery: Field required"),
+        (
+            lambda d: d["delivery"].update(day_column="date"),
+            "day_column and day_format go together",
+        ),
+        (
+            lambda d: d.update(source_system="billing"),
+            "source_system: Input should be 'call_center'",
+        ),
+        (
+            lambda d: d["fields"]["ended_at"].update(not_before="talk_seconds"),
+            "fields.ended_at.not_before: 'talk_seconds' is not a mapped timestamp field",
+        ),
+    ],
+)
+def test_each_mistake_is_named_with_its_place(tmp_path, change, expected):
+    error = _broken(tmp_path, change)
+    assert expected in str(error)
+    assert str(tmp_path / "mapping.yml") in str(error)
+
+
+def test_all_mistakes_are_listed_at_once(tmp_path):
+    def two_mistakes(d):
+        d["fields"].pop("contact_id")
+        d.update(timezone="Mars/Olympus")
+
+    assert len(_broken(tmp_path, two_mistakes).problems) == 2
+
+
+def test_a_file_that_is_not_yaml_is_refused(tmp_path):
+    path = tmp_path / "mapping.yml"
+    path.write_text("fields: [unclosed")
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping(path)
+
+
+def test_columns_the_file_lacks_are_named():
+    mapping = load_mapping(BANK)
+    header = [c for c in BANK_HEADER if c not in ("server", "q_time")]
+    assert mapping.missing_columns(header) == ["q_time", "server"]
+
+
+def _bank_record(**values) -> dict:
+    line = (
+        "AA0102 31307 0 0 PS 990220 23:59:32 23:59:44 12 0:00:00 0:00:00 0 AGENT 23:59:43 0:01:28"
+        " 105 DARMON"
+    )
+    record = dict(zip(BANK_HEADER, line.split(" "), strict=True))
+    record.update(values)
+    return record
+
+
+def test_clock_times_take_the_date_and_cross_midnight():
+    parser = RowParser(load_mapping(BANK))
+    values, flags = parser.parse(_bank_record())
+    row = dict(zip([f.name for f in parser.mapping.contract], values, strict=True))
+    tz = ZoneInfo("Asia/Jerusalem")
+    assert row["contact_id"] == "AA0102-31307"
+    assert row["offered_at"] == datetime(1999, 2, 20, 23, 59, 32, tzinfo=tz)
+    assert row["answered_at"] == datetime(1999, 2, 20, 23, 59, 43, tzinfo=tz)
+    assert row["ended_at"] == datetime(1999, 2, 21, 0, 1, 28, tzinfo=tz)  # next day
+    assert row["customer_number"] is None  # customer 0: unidentified
+    assert row["hold_seconds"] is None and row["is_transferred"] is None  # not available
+    assert row["channel"] == "phone" and row["is_abandoned"] is False and flags == []
+
+
+def test_a_few_seconds_of_clock_skew_is_not_a_new_day():
+    parser = RowParser(load_mapping(BANK))
+    values, _ = parser.parse(
+        _bank_record(vru_entry="7:02:56", ser_start="7:02:55", ser_exit="7:05:41")
+    )
+    row = dict(zip([f.name for f in parser.mapping.contract], values, strict=True))
+    assert row["answered_at"] == datetime(1999, 2, 20, 7, 2, 55, tzinfo=ZoneInfo("Asia/Jerusalem"))
+
+
+def test_rules_quarantine_or_flag_by_source_values():
+    parser = RowParser(load_mapping(BANK))
+    with pytest.raises(RowRejected, match="phantom call"):
+        parser.parse(_bank_record(outcome="PHANTOM"))
+    _, flags = parser.parse(_bank_record(outcome="HANG", vru_time="-57"))
+    assert flags == ["negative_vru_time", "hang_up_with_service_time"]
+    with pytest.raises(RowRejected, match=r"outcome: 'BUSY' is not one of \['AGENT', 'HANG'\]"):
+        parser.parse(_bank_record(outcome="BUSY"))
