@@ -11,8 +11,11 @@ at D+1 00:00 local has the half-open data interval [D 00:00, D+1 00:00).
    the seeds (weights, targets, grade bands) and runs the dbt tests and unit tests.
 3. `publish_reporting` copies the marts into `reporting` in one transaction.
 
-Sources are located by `SOURCE_LANDING_DIR`, `CRM_API_URL` and `QA_DB_PATH`; the
-warehouse by `WAREHOUSE_URL`; staging hashes personal data with `PII_HASH_KEY`.
+Sources are located by `SOURCE_LANDING_DIR`, `CRM_API_URL` and `QA_DB_PATH`, read with
+the vendor mappings in `SOURCE_MAPPINGS_DIR`; a center without some systems lists the
+ones it has in `ENABLED_SOURCES` (the others' extracts are skipped and their KPIs are
+"not available"). The warehouse is `WAREHOUSE_URL`; staging hashes personal data with
+`PII_HASH_KEY`.
 """
 
 from __future__ import annotations
@@ -30,9 +33,14 @@ RETRIES = int(os.environ.get("DAILY_DAG_RETRIES", "3"))
 
 
 def _extract(source_system: str, data_interval_start, data_interval_end, run_id, ti) -> dict:
-    from extractors.daily import extract
+    from airflow.sdk.exceptions import AirflowSkipException
 
-    return extract(source_system, data_interval_start, data_interval_end, run_id, ti.task_id)
+    from extractors.daily import SourceNotConfigured, extract
+
+    try:
+        return extract(source_system, data_interval_start, data_interval_end, run_id, ti.task_id)
+    except SourceNotConfigured as reason:
+        raise AirflowSkipException(str(reason)) from None
 
 
 @dag(
@@ -66,13 +74,17 @@ def contact_center_daily():
     def extract_survey(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
         return _extract("survey", data_interval_start, data_interval_end, run_id, ti)
 
-    @task(retries=min(RETRIES, 1))
+    # Runs when no extract failed: a source the center does not have is skipped, not failed.
+    @task(retries=min(RETRIES, 1), trigger_rule="none_failed_min_one_success")
     def dbt_build(data_interval_start=None, data_interval_end=None):
         from extractors.batch import business_day
+        from extractors.settings import enabled_sources
         from warehouse.dbt_build import run_dbt
 
         day = business_day(data_interval_start, data_interval_end, CENTER_TIMEZONE)
-        run_dbt(["source", "freshness"])  # a source not loaded for days stops the run here
+        # A configured source not loaded for days stops the run here.
+        batches = [f"source:{name}.{name}_batches" for name in enabled_sources()]
+        run_dbt(["source", "freshness", "--select", *batches])
         run_dbt(["build"], {"business_date": day.isoformat()})
         return day.isoformat()
 

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 PUBLISHED = {
     "agents": "dim_agents",
     "agent_days": "fct_agent_days",
+    "queue_days": "fct_queue_days",
     "agent_month_kpis": "fct_agent_month_kpis",
     "agent_month_scorecards": "fct_agent_month_scorecards",
 }

@@ -12,11 +12,15 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 
 from extractors.batch import business_day, make_batch
-from extractors.settings import SourceSettings
+from extractors.settings import ALL_SOURCES, SourceSettings
 from warehouse.connection import connect
 
 log = logging.getLogger(__name__)
-SOURCES = ("call_center", "crm", "qa", "survey")
+SOURCES = ALL_SOURCES
+
+
+class SourceNotConfigured(Exception):
+    """This center does not have the source (ENABLED_SOURCES): nothing to extract."""
 
 
 def extract(
@@ -28,6 +32,10 @@ def extract(
     settings: SourceSettings | None = None,
 ) -> dict:
     settings = settings or SourceSettings.from_env()
+    if source_system not in settings.enabled_sources:
+        raise SourceNotConfigured(
+            f"{source_system} is not in ENABLED_SOURCES {settings.enabled_sources}"
+        )
     day = business_day(interval_start, interval_end, settings.timezone)
     batch = make_batch(source_system, day, settings.timezone, run_id, task_id, datetime.now(UTC))
     with connect() as conn:

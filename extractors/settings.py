@@ -9,6 +9,24 @@ from pathlib import Path
 DEFAULT_MAPPINGS = Path(__file__).resolve().parents[1] / "mappings" / "simulator"
 
 
+ALL_SOURCES = ("call_center", "crm", "qa", "survey")
+
+
+def enabled_sources() -> tuple[str, ...]:
+    """ENABLED_SOURCES, e.g. "call_center" for a center that only has an ACD export."""
+    names = tuple(
+        s.strip()
+        for s in os.environ.get("ENABLED_SOURCES", ",".join(ALL_SOURCES)).split(",")
+        if s.strip()
+    )
+    unknown = sorted(set(names) - set(ALL_SOURCES))
+    if unknown or not names:
+        raise ValueError(
+            f"ENABLED_SOURCES={os.environ.get('ENABLED_SOURCES')!r}: use some of {ALL_SOURCES}"
+        )
+    return names
+
+
 @dataclass(frozen=True)
 class SourceSettings:
     landing_dir: Path  # SOURCE_LANDING_DIR: call_center/ and surveys/ export folders
@@ -16,6 +34,7 @@ class SourceSettings:
     qa_db_path: Path  # QA_DB_PATH: the QA tool's SQLite database
     timezone: str  # CENTER_TIMEZONE: the center's local time zone
     mappings_dir: Path  # SOURCE_MAPPINGS_DIR: the vendor mappings (<source>.yml) in use
+    enabled_sources: tuple[str, ...]  # ENABLED_SOURCES: the systems this center has
 
     @classmethod
     def from_env(cls) -> SourceSettings:
@@ -26,4 +45,5 @@ class SourceSettings:
             qa_db_path=Path(os.environ.get("QA_DB_PATH", str(landing / "qa" / "qa_tool.sqlite"))),
             timezone=os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai"),
             mappings_dir=Path(os.environ.get("SOURCE_MAPPINGS_DIR", str(DEFAULT_MAPPINGS))),
+            enabled_sources=enabled_sources(),
         )

@@ -29,6 +29,11 @@ METRICS = (
     "contacts_handled",
     "first_response_seconds_sum",
     "first_response_count",
+    "queue_wait_seconds_sum",
+    "queue_wait_count",
+    "talk_seconds_sum",
+    "hold_seconds_sum",
+    "acw_seconds_sum",
     "handle_seconds_sum",
     "handle_count",
     "fcr_resolved_count",
@@ -70,6 +75,11 @@ def agent_days(world: World, as_of: date) -> dict[tuple[str, date], dict[str, in
         row["contacts_handled"] += 1
         row["first_response_seconds_sum"] += int((c.answered_at - c.offered_at).total_seconds())
         row["first_response_count"] += 1
+        row["queue_wait_seconds_sum"] += int((c.answered_at - c.offered_at).total_seconds())
+        row["queue_wait_count"] += 1
+        row["talk_seconds_sum"] += c.talk_seconds
+        row["hold_seconds_sum"] += c.hold_seconds
+        row["acw_seconds_sum"] += c.acw_seconds
         row["handle_seconds_sum"] += c.talk_seconds + c.hold_seconds + c.acw_seconds
         row["handle_count"] += 1
         times = contacts_by_customer[c.customer_number]

@@ -13,10 +13,15 @@ final as (
         count(*) filter (where channel = 'chat') as chat_contacts_handled,
         sum(first_response_seconds) as first_response_seconds_sum,
         count(first_response_seconds) as first_response_count,
+        sum(queue_seconds) as queue_wait_seconds_sum,
+        count(queue_seconds) as queue_wait_count,
+        sum(talk_seconds) as talk_seconds_sum,
+        sum(hold_seconds) as hold_seconds_sum,
+        sum(acw_seconds) as acw_seconds_sum,
         sum(handle_seconds) as handle_seconds_sum,
         count(handle_seconds) as handle_count,
         count(*) filter (where is_first_contact_resolved) as fcr_resolved_count,
-        count(*) as fcr_eligible_count
+        count(*) filter (where is_fcr_eligible) as fcr_eligible_count
     from contacts
     group by agent_id, business_date
 )

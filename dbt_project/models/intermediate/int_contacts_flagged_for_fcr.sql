@@ -1,6 +1,9 @@
 -- One row per handled phone/chat contact, with whether it counts as resolved at first
 -- contact: not transferred, not escalated, and no later contact by the same customer
--- within fcr_repeat_window_days. Unidentified customers cannot be seen repeating.
+-- within fcr_repeat_window_days. Only identified customers are eligible (an unidentified
+-- caller cannot be seen repeating); a source without transfer or disposition data is
+-- judged on repeats alone. Hold and after-call work count in the handle time where the
+-- source provides them.
 with
 
 contacts as (
@@ -26,11 +29,17 @@ final as (
         channel,
         business_date,
         extract(epoch from answered_at - offered_at) as first_response_seconds,
-        talk_seconds + hold_seconds + acw_seconds as handle_seconds,
+        queue_seconds,
+        talk_seconds,
+        hold_seconds,
+        acw_seconds,
+        talk_seconds + coalesce(hold_seconds, 0) + coalesce(acw_seconds, 0) as handle_seconds,
+        customer_key is not null as is_fcr_eligible,
         customer_key is not null and later_contacts_in_window > 0 as has_repeat_contact,
-        not is_transferred
+        customer_key is not null
+        and not coalesce(is_transferred, false)
         and coalesce(disposition, '') <> 'escalated'
-        and not (customer_key is not null and later_contacts_in_window > 0) as is_first_contact_resolved
+        and later_contacts_in_window = 0 as is_first_contact_resolved
     from with_next_contact
     where not is_abandoned
 )

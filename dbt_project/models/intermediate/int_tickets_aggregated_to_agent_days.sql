@@ -7,11 +7,11 @@ tickets as (
 ),
 
 batches as (
-    select * from {{ ref('stg_crm__batches') }}
+    select * from {{ ref('stg_landing__batches') }}
 ),
 
 watermark as (
-    select max(interval_end) as known_until from batches
+    select max(interval_end) as known_until from batches where source_system = 'crm'
 ),
 
 final as (

@@ -63,13 +63,21 @@ agent_days as (
     from qa
 ),
 
+available as (
+    select * from {{ ref('int_kpi_inputs_available') }}
+),
+
 final as (
+    -- A KPI input whose source or field is not available is NULL; an available one with no
+    -- activity that day is 0.
     select
         agent_days.agent_id,
         agents.team_id,
-        coalesce(contacts.phone_contacts_handled, 0) as phone_contacts_handled,
-        coalesce(contacts.chat_contacts_handled, 0) as chat_contacts_handled,
-        coalesce(emails.email_contacts_handled, 0) as email_contacts_handled,
+        case when available.has_call_center then coalesce(contacts.phone_contacts_handled, 0) end
+            as phone_contacts_handled,
+        case when available.has_call_center then coalesce(contacts.chat_contacts_handled, 0) end
+            as chat_contacts_handled,
+        case when available.has_crm then coalesce(emails.email_contacts_handled, 0) end as email_contacts_handled,
         coalesce(contacts.phone_contacts_handled, 0)
         + coalesce(contacts.chat_contacts_handled, 0)
         + coalesce(emails.email_contacts_handled, 0) as contacts_handled,
@@ -77,25 +85,32 @@ final as (
         + coalesce(emails.first_response_seconds_sum, 0) as first_response_seconds_sum,
         coalesce(contacts.first_response_count, 0)
         + coalesce(emails.first_response_count, 0) as first_response_count,
-        coalesce(contacts.handle_seconds_sum, 0) as handle_seconds_sum,
-        coalesce(contacts.handle_count, 0) as handle_count,
-        coalesce(contacts.fcr_resolved_count, 0) as fcr_resolved_count,
-        coalesce(contacts.fcr_eligible_count, 0) as fcr_eligible_count,
-        coalesce(tickets.tickets_due_count, 0) as tickets_due_count,
-        coalesce(tickets.tickets_on_time_count, 0) as tickets_on_time_count,
-        coalesce(complaints.complaint_count, 0) as complaint_count,
-        coalesce(qa.qa_score_sum, 0) as qa_score_sum,
-        coalesce(qa.qa_inspection_count, 0) as qa_inspection_count,
-        coalesce(qa.qa_severe_defect_count, 0) as qa_severe_defect_count,
-        coalesce(surveys.csat_score_sum, 0) as csat_score_sum,
-        coalesce(surveys.csat_response_count, 0) as csat_response_count,
-        coalesce(surveys.csat_satisfied_count, 0) as csat_satisfied_count,
-        coalesce(surveys.nps_promoter_count, 0) as nps_promoter_count,
-        coalesce(surveys.nps_detractor_count, 0) as nps_detractor_count,
-        coalesce(surveys.nps_response_count, 0) as nps_response_count,
+        case when available.has_queue_wait then coalesce(contacts.queue_wait_seconds_sum, 0) end
+            as queue_wait_seconds_sum,
+        case when available.has_queue_wait then coalesce(contacts.queue_wait_count, 0) end as queue_wait_count,
+        case when available.has_call_center then coalesce(contacts.talk_seconds_sum, 0) end as talk_seconds_sum,
+        case when available.has_hold then coalesce(contacts.hold_seconds_sum, 0) end as hold_seconds_sum,
+        case when available.has_acw then coalesce(contacts.acw_seconds_sum, 0) end as acw_seconds_sum,
+        case when available.has_call_center then coalesce(contacts.handle_seconds_sum, 0) end as handle_seconds_sum,
+        case when available.has_call_center then coalesce(contacts.handle_count, 0) end as handle_count,
+        case when available.has_call_center then coalesce(contacts.fcr_resolved_count, 0) end as fcr_resolved_count,
+        case when available.has_call_center then coalesce(contacts.fcr_eligible_count, 0) end as fcr_eligible_count,
+        case when available.has_crm then coalesce(tickets.tickets_due_count, 0) end as tickets_due_count,
+        case when available.has_crm then coalesce(tickets.tickets_on_time_count, 0) end as tickets_on_time_count,
+        case when available.has_crm then coalesce(complaints.complaint_count, 0) end as complaint_count,
+        case when available.has_qa then coalesce(qa.qa_score_sum, 0) end as qa_score_sum,
+        case when available.has_qa then coalesce(qa.qa_inspection_count, 0) end as qa_inspection_count,
+        case when available.has_qa then coalesce(qa.qa_severe_defect_count, 0) end as qa_severe_defect_count,
+        case when available.has_survey then coalesce(surveys.csat_score_sum, 0) end as csat_score_sum,
+        case when available.has_survey then coalesce(surveys.csat_response_count, 0) end as csat_response_count,
+        case when available.has_survey then coalesce(surveys.csat_satisfied_count, 0) end as csat_satisfied_count,
+        case when available.has_survey then coalesce(surveys.nps_promoter_count, 0) end as nps_promoter_count,
+        case when available.has_survey then coalesce(surveys.nps_detractor_count, 0) end as nps_detractor_count,
+        case when available.has_survey then coalesce(surveys.nps_response_count, 0) end as nps_response_count,
         agent_days.business_date,
         date_trunc('month', agent_days.business_date)::date as month_start
     from agent_days
+    cross join available
     left join agents on agent_days.agent_id = agents.agent_id
     left join contacts
         on agent_days.agent_id = contacts.agent_id and agent_days.business_date = contacts.business_date
