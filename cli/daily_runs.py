@@ -26,7 +26,15 @@ def run_business_day(dag, day: date, timezone: str):
     """`dag.test` for the run that owns `day`: its interval is [day 00:00, day+1 00:00) local."""
     run_after = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(timezone))
     dag_run = dag.test(logical_date=run_after)
-    if dag_run.state != "success":
-        failed = [ti.task_id for ti in dag_run.get_task_instances() if ti.state != "success"]
-        raise DagRunFailed(f"run for {day} ended {dag_run.state}; tasks not successful: {failed}")
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    # A run before the DAG's start_date "succeeds" without running anything: not a success.
+    if set(states) != set(dag.task_ids):
+        raise DagRunFailed(
+            f"run for {day} ran {sorted(states)} of {sorted(dag.task_ids)}: is {day} before the"
+            f" DAG's start_date {dag.start_date.astimezone(ZoneInfo(timezone)):%Y-%m-%d}"
+            " (DAILY_DAG_START_DATE)?"
+        )
+    unfinished = {task: state for task, state in states.items() if state not in ("success", "skipped")}
+    if dag_run.state != "success" or unfinished:
+        raise DagRunFailed(f"run for {day} ended {dag_run.state}; tasks not successful: {unfinished}")
     return dag_run

@@ -30,6 +30,8 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 CENTER_TIMEZONE = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
 # Interactive runs (the CLI, the tests) fail fast instead of waiting out retry delays.
 RETRIES = int(os.environ.get("DAILY_DAG_RETRIES", "3"))
+# The first business day the DAG may run for (backfills of older history set it earlier).
+START_DATE = os.environ.get("DAILY_DAG_START_DATE", "2020-01-01")
 
 
 def _extract(source_system: str, data_interval_start, data_interval_end, run_id, ti) -> dict:
@@ -46,7 +48,7 @@ def _extract(source_system: str, data_interval_start, data_interval_end, run_id,
 @dag(
     dag_id="contact_center_daily",
     schedule=CronDataIntervalTimetable("0 0 * * *", timezone=CENTER_TIMEZONE),
-    start_date=pendulum.datetime(2026, 1, 1, tz=CENTER_TIMEZONE),
+    start_date=pendulum.parse(START_DATE, tz=CENTER_TIMEZONE),
     catchup=False,
     max_active_runs=1,
     default_args={
