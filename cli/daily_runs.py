@@ -34,7 +34,7 @@ def run_business_day(dag, day: date, timezone: str):
             f" DAG's start_date {dag.start_date.astimezone(ZoneInfo(timezone)):%Y-%m-%d}"
             " (DAILY_DAG_START_DATE)?"
         )
-    unfinished = {task: state for task, state in states.items() if state not in ("success", "skipped")}
+    unfinished = {t: s for t, s in states.items() if s not in ("success", "skipped")}
     if dag_run.state != "success" or unfinished:
-        raise DagRunFailed(f"run for {day} ended {dag_run.state}; tasks not successful: {unfinished}")
+        raise DagRunFailed(f"run for {day} ended {dag_run.state}; not successful: {unfinished}")
     return dag_run

@@ -86,7 +86,8 @@ def run_days(args: argparse.Namespace) -> None:
     while day <= args.end:
         started = time.monotonic()
         run_business_day(dag, day, timezone)
-        print(f"business day {day}: DAG run succeeded in {time.monotonic() - started:.1f}s", flush=True)
+        took = time.monotonic() - started
+        print(f"business day {day}: DAG run succeeded in {took:.1f}s", flush=True)
         day += timedelta(days=1)
 
 

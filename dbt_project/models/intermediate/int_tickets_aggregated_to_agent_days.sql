@@ -11,7 +11,8 @@ batches as (
 ),
 
 watermark as (
-    select max(interval_end) as known_until from batches where source_system = 'crm'
+    select max(interval_end) as known_until from batches
+    where source_system = 'crm'
 ),
 
 final as (

@@ -84,11 +84,13 @@ scored as (
         rules.band_high,
         rules.cap,
         rules.min_sample,
-        kpi_values.kpi_value is not null and kpi_values.denominator >= rules.min_sample as is_scored,
+        coalesce(kpi_values.kpi_value is not null and kpi_values.denominator >= rules.min_sample, false)
+            as is_scored,
         {{ attainment('rules.direction', 'kpi_values.kpi_value', 'rules.floor', 'rules.target',
                       'rules.band_low', 'rules.band_high', 'rules.band_falloff', 'rules.cap') }} as attainment
     from kpi_values
-    inner join rules_ranked as rules
+    -- A KPI with no rule in force for the month is shown, not scored.
+    left join rules_ranked as rules
         on
             kpi_values.agent_id = rules.agent_id
             and kpi_values.month_start = rules.month_start
