@@ -29,6 +29,8 @@ def test_the_extracts_run_in_parallel_then_dbt_then_publish(dag):
         assert dag.get_task(task_id).upstream_task_ids == set()
     assert dag.get_task("dbt_build").upstream_task_ids == EXTRACTS
     assert dag.get_task("publish_reporting").upstream_task_ids == {"dbt_build"}
+    # A source the center does not have is skipped; the build still runs, a failure stops it.
+    assert dag.get_task("dbt_build").trigger_rule == "none_failed_min_one_success"
 
 
 def test_operational_settings(dag):

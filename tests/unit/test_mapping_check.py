@@ -1,0 +1,82 @@
+"""The check command reads a real export with its mapping, with no warehouse."""
+
+import csv
+import subprocess
+import sys
+from collections import Counter
+
+import pytest
+
+from extractors.mapping import load_mapping
+from extractors.mapping_check import check_file
+from extractors.settings import enabled_sources
+from tests.conftest import REPO_ROOT
+
+EXPORT = REPO_ROOT.parent / "shared" / "data" / "real" / "data_anonymous_bank_february.txt"
+MAPPING = REPO_ROOT / "mappings" / "anonymous_bank" / "call_center.yml"
+
+
+def test_the_check_accounts_for_every_row_of_the_real_export():
+    report = check_file(load_mapping(MAPPING), EXPORT)
+    with EXPORT.open() as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    outcomes = Counter(r["outcome"] for r in rows)
+    assert report.read == len(rows) == 33344
+    assert (
+        report.quarantined["phantom call: logged by the ACD but no call took place"]
+        == outcomes["PHANTOM"]
+    )
+    no_server = sum(1 for r in rows if r["outcome"] == "AGENT" and r["server"] == "NO_SERVER")
+    assert report.quarantined["an answered contact needs an agent: none given"] == no_server == 491
+    assert len(report.rows_by_day) == 28
+    assert report.flags["hang_up_with_service_time"] == 97
+    text = report.render()
+    assert "not available from this source (land as NULL): hold_seconds, acw_seconds" in text
+    # Caller ids are personal data: never printed.
+    caller_ids = {r["customer_id"] for r in rows if r["customer_id"] != "0"}
+    assert not any(caller in text for caller in caller_ids)
+
+
+def test_the_cli_prints_the_report_and_refuses_a_broken_mapping(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "check-mapping",
+        "--mapping",
+        str(MAPPING),
+        "--file",
+        str(EXPORT),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, check=True)
+    assert "rows read 33344 = would land 32525 + would be quarantined 819" in done.stdout
+    broken = tmp_path / "call_center.yml"
+    broken.write_text(
+        MAPPING.read_text().replace("timezone: Asia/Jerusalem", "timezone: Israel/Haifa")
+    )
+    command[command.index(str(MAPPING))] = str(broken)
+    failed = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT)
+    assert failed.returncode == 1
+    assert "timezone: 'Israel/Haifa' is not an IANA time zone" in failed.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, ("call_center", "crm", "qa", "survey")),
+        ("call_center", ("call_center",)),
+        (" crm , survey ", ("crm", "survey")),
+    ],
+)
+def test_enabled_sources(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("ENABLED_SOURCES", raising=False)
+    else:
+        monkeypatch.setenv("ENABLED_SOURCES", value)
+    assert enabled_sources() == expected
+
+
+def test_an_unknown_source_is_refused(monkeypatch):
+    monkeypatch.setenv("ENABLED_SOURCES", "call_center,billing")
+    with pytest.raises(ValueError, match="ENABLED_SOURCES='call_center,billing'"):
+        enabled_sources()
