@@ -41,4 +41,19 @@ CALL_CENTER = (
     ContractField("disposition", "text", doc="outcome code (resolved, escalated, ...)"),
 )
 
-CONTRACTS = {"call_center": CALL_CENTER}
+SURVEY = (
+    ContractField("response_id", "text", required=True, doc="unique id of the response"),
+    ContractField(
+        "contact_id", "text", required=True, doc="the contact (call, chat, ticket) surveyed"
+    ),
+    ContractField("channel", "text", required=True, doc="phone, chat or email"),
+    ContractField("agent_id", "text", required=True, doc="the agent who served the contact"),
+    ContractField("contact_at", "timestamp", required=True, doc="when the contact began"),
+    ContractField("responded_at", "timestamp", doc="when the customer answered"),
+    ContractField("csat_score", "integer", doc="satisfaction 1-5"),
+    ContractField("nps_score", "integer", doc="likelihood to recommend 0-10"),
+    ContractField("comment_text", "text", personal_data=True, doc="free text; stays in raw"),
+    ContractField("tags", "text", doc="comma-separated tags (praise, complaint)"),
+)
+
+CONTRACTS = {"call_center": CALL_CENTER, "survey": SURVEY}

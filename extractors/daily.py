@@ -10,13 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
+from importlib import import_module
 
 from extractors.batch import business_day, make_batch
+from extractors.mapping import load_mapping
 from extractors.settings import ALL_SOURCES, SourceSettings
 from warehouse.connection import connect
 
 log = logging.getLogger(__name__)
 SOURCES = ALL_SOURCES
+# Delivered as files and read through a vendor mapping (mappings/<vendor>/<source>.yml).
+MAPPED_FILE_SOURCES = ("call_center", "survey")
 
 
 class SourceNotConfigured(Exception):
@@ -39,11 +43,10 @@ def extract(
     day = business_day(interval_start, interval_end, settings.timezone)
     batch = make_batch(source_system, day, settings.timezone, run_id, task_id, datetime.now(UTC))
     with connect() as conn:
-        if source_system == "call_center":
-            from extractors.call_center import extract as source
-            from extractors.mapping import load_mapping
-
-            mapping = load_mapping(settings.mappings_dir / "call_center.yml")
+        if source_system in MAPPED_FILE_SOURCES:
+            # A mapping mistake stops here with every problem listed, before any landing.
+            mapping = load_mapping(settings.mappings_dir / f"{source_system}.yml")
+            source = import_module(f"extractors.{source_system}.extract")
             summary = source.run(conn, batch, settings.landing_dir, mapping)
         elif source_system == "crm":
             from extractors.crm import extract as source
@@ -54,10 +57,6 @@ def extract(
             from extractors.qa import extract as source
 
             summary = source.run(conn, batch, settings.qa_db_path)
-        elif source_system == "survey":
-            from extractors.survey import extract as source
-
-            summary = source.run(conn, batch, settings.landing_dir / "surveys", settings.timezone)
         else:
             raise ValueError(f"unknown source system {source_system!r}; known: {SOURCES}")
     log.info(

@@ -38,6 +38,7 @@ FEEDS = {
     "timestamp": {"timestamp"},
 }
 MIDNIGHT_SLACK = timedelta(hours=12)
+ISO8601 = "iso8601"  # a timestamp format: ISO-8601 with its UTC offset
 DEFAULT_TYPE = {
     "text": "text",
     "integer": "integer",
@@ -100,7 +101,7 @@ class Rule(_Strict):
 
 class Delivery(_Strict):
     file_pattern: str
-    format: Literal["csv"] = "csv"
+    format: Literal["csv", "jsonl"] = "csv"
     delimiter: str = ","
     encoding: str = "utf-8"
     day_column: str | None = None
@@ -114,7 +115,7 @@ class Delivery(_Strict):
 
 
 class SourceMapping(_Strict):
-    source_system: Literal["call_center"]
+    source_system: Literal["call_center", "survey"]
     vendor: str
     description: str = ""
     timezone: str
@@ -174,7 +175,9 @@ def _semantic_problems(mapping: SourceMapping) -> list[str]:
                 f" (use one of {sorted(FEEDS[wanted.kind])})"
             )
         if wanted.kind == "timestamp" and spec.constant is None and not spec.format:
-            problems.append(f"fields.{name}.format: a timestamp needs its strftime format")
+            problems.append(
+                f"fields.{name}.format: a timestamp needs its strftime format (or iso8601)"
+            )
         if spec.date_from and not spec.date_format:
             problems.append(
                 f"fields.{name}.date_format: date_from needs the date's strftime format"
@@ -220,6 +223,21 @@ def load_mapping(path: Path | str) -> SourceMapping:
 
 # ---------------------------------------------------------------------------------------------
 # Parsing one record with a mapping
+
+
+def json_record(document: dict) -> dict[str, str]:
+    """A JSON object as the text record a mapping reads: lists become comma-joined text."""
+    record = {}
+    for key, value in document.items():
+        if value is None:
+            record[key] = ""
+        elif isinstance(value, bool):
+            record[key] = "true" if value else "false"
+        elif isinstance(value, list):
+            record[key] = ",".join(sorted(str(v) for v in value))
+        else:
+            record[key] = str(value)
+    return record
 
 
 def _number(text: str) -> float:
@@ -347,6 +365,15 @@ class RowParser:
         return self._timestamp(label, spec, text, record, parsed)
 
     def _timestamp(self, label, spec: FieldSpec, text: str, record, parsed) -> datetime:
+        if spec.format == ISO8601:
+            try:
+                moment = datetime.fromisoformat(text)
+            except ValueError:
+                raise RowRejected(f"{label}: {text!r} is not an ISO-8601 time") from None
+            if moment.tzinfo is None:
+                # An ISO time without its offset is ambiguous: it is refused, not guessed.
+                raise RowRejected(f"{label}: {text!r} has no time zone offset")
+            return moment
         try:
             if spec.date_from:
                 clock: time = datetime.strptime(text, spec.format).time()

@@ -3,7 +3,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from extractors.mapping import RowParser, load_mapping
 from extractors.qa.parse import parse_deduction, parse_inspection, table_rows
+from extractors.settings import DEFAULT_MAPPINGS
 from extractors.survey.parse import parse_lines
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -68,11 +70,19 @@ def test_survey_lines_parse_and_bad_ones_are_rejected():
         json.dumps(SURVEY | {"contact_time": "2026-10-01T09:00:00"}),
         "",
         json.dumps(SURVEY | {"nps": 11}),
+        json.dumps(SURVEY | {"csat": "four"}),
+        json.dumps(SURVEY | {"responded_time": "2026-09-30T10:00:00+08:00"}),
+        json.dumps([1, 2]),
     ]
-    rows = list(parse_lines(lines, "responses_20261002.jsonl", TZ))
-    assert [r.position for r in rows] == ["1", "2", "3", "4", "6"]
+    parser = RowParser(load_mapping(DEFAULT_MAPPINGS / "survey.yml"))
+    rows = list(parse_lines(lines, "responses_20261002.jsonl", parser))
+    assert [r.position for r in rows] == ["1", "2", "3", "4", "6", "7", "8", "9"]
     assert rows[0].values[6:] == (4, 9, "thanks", "praise")
-    assert rows[1].reason == "csat: 7 is outside 1..5"
+    assert rows[0].values[4].isoformat() == "2026-10-01T09:00:00+08:00"
+    assert rows[1].reason == "csat_score: 7 is outside 1..5"
     assert rows[2].reason.startswith("not valid JSON")
-    assert "has no time zone" in rows[3].reason
-    assert rows[4].reason == "nps: 11 is outside 0..10"
+    assert rows[3].reason == "contact_time: '2026-10-01T09:00:00' has no time zone offset"
+    assert rows[4].reason == "nps_score: 11 is outside 0..10"
+    assert rows[5].reason == "csat: 'four' is not a whole number"
+    assert rows[6].reason == "responded before the contact began"
+    assert rows[7].reason == "line is not a JSON object"
