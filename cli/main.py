@@ -27,6 +27,17 @@ def _month(text: str) -> date:
     return date.fromisoformat(f"{text}-01")
 
 
+def _simulator_fingerprint() -> str:
+    import hashlib
+
+    import simulator
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(simulator.__file__).parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def generate_sample(month_start: date, agents: int, seed: int, out_dir: Path) -> None:
     """Write the simulator's deliveries for the month, unless the same ones are already there."""
     from simulator.__main__ import generate
@@ -35,7 +46,14 @@ def generate_sample(month_start: date, agents: int, seed: int, out_dir: Path) ->
     days = calendar.monthrange(month_start.year, month_start.month)[1]
     config = SimulationConfig(start_date=month_start, days=days, n_agents=agents, seed=seed)
     stamp = out_dir / "simulation.json"
-    wanted = {"start": month_start.isoformat(), "days": days, "agents": agents, "seed": seed}
+    wanted = {
+        "start": month_start.isoformat(),
+        "days": days,
+        "agents": agents,
+        "seed": seed,
+        # A changed simulator writes other files: the sample is made again.
+        "simulator": _simulator_fingerprint(),
+    }
     if stamp.exists() and json.loads(stamp.read_text()) == wanted:
         print(f"sample deliveries already in {out_dir}")
         return
@@ -149,9 +167,10 @@ def check_mapping(args: argparse.Namespace) -> None:
 
     try:
         mapping = load_mapping(args.mapping)
-    except MappingError as error:
+        report = check_file(mapping, args.file, samples=args.samples)
+    except (MappingError, ValueError, OSError) as error:
         raise SystemExit(str(error)) from None
-    print(check_file(mapping, args.file, samples=args.samples).render())
+    print(report.render())
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ personal data is masked in everything it prints.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,42 +74,78 @@ class CheckReport:
         return "\n".join(lines)
 
 
+def _masked_json(text: str, personal_columns: set[str]) -> str:
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return f"<not JSON, {len(text)} characters: not shown, it may hold personal data>"
+    if not isinstance(document, dict):
+        return "<not a JSON object>"
+    return json.dumps({k: (MASK if k in personal_columns else v) for k, v in document.items()})
+
+
 def check_file(mapping: SourceMapping, path: Path, samples: int = 3) -> CheckReport:
+    """Read `path` as the extractor would and report; raises ValueError on missing columns."""
     parser = RowParser(mapping)
     delivery = mapping.delivery
     personal_fields = {f.name for f in mapping.contract if f.personal_data}
     personal_columns = mapping.personal_columns()
+    columns = [f.name for f in mapping.contract]
     with path.open(encoding=delivery.encoding, newline="") as handle:
-        header = split_line(handle.readline().rstrip("\r\n"), delivery.delimiter)
+        if delivery.format == "jsonl":
+            from extractors.survey.parse import parse_lines as parse_json_lines
+
+            lines = handle.readlines()
+            keys = set()
+            for line in lines:
+                try:
+                    document = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                if isinstance(document, dict):
+                    keys |= set(document)
+            header = sorted(keys)
+            rows = parse_json_lines(lines, path.name, parser)
+
+            def shown(row: SourceRow) -> str:
+                return _masked_json(row.raw_text, personal_columns)
+        else:
+            header = split_line(handle.readline().rstrip("\r\n"), delivery.delimiter)
+            rows = parse_lines(handle, header, path.name, parser)
+            columns = list(COLUMNS)
+            masked_positions = [i for i, name in enumerate(header) if name in personal_columns]
+
+            def shown(row: SourceRow) -> str:
+                fields = split_line(row.raw_text, delivery.delimiter)
+                for i in masked_positions:
+                    if i < len(fields):
+                        fields[i] = MASK
+                return " | ".join(fields)
+
         missing = mapping.missing_columns(header)
         if missing:
             raise ValueError(
-                f"{path.name} lacks columns {missing} that the mapping reads (header: {header})"
+                f"{path.name} lacks columns {missing} that the mapping reads (has: {header})"
             )
         report = CheckReport(mapping, path, header, sorted(set(header) - mapping.source_columns()))
-        masked_positions = [i for i, name in enumerate(header) if name in personal_columns]
-        row: SourceRow
-        for row in parse_lines(handle, header, path.name, parser):
-            fields = split_line(row.raw_text, delivery.delimiter)
-            if delivery.day_column and len(fields) == len(header):
-                report.rows_by_day[fields[header.index(delivery.day_column)]] += 1
+        day_at = (
+            header.index(delivery.day_column)
+            if delivery.day_column and delivery.format == "csv"
+            else None
+        )
+        for row in rows:
+            if day_at is not None:
+                fields = split_line(row.raw_text, delivery.delimiter)
+                if len(fields) == len(header):
+                    report.rows_by_day[fields[day_at]] += 1
             if row.values is None:
                 report.quarantined[row.reason] += 1
                 if len(report.quarantined_samples) < samples:
-                    for i in masked_positions:
-                        if i < len(fields):
-                            fields[i] = MASK
-                    report.quarantined_samples.append(
-                        (
-                            row.position,
-                            row.reason,
-                            delivery.delimiter.join(fields).replace("\t", " | "),
-                        )
-                    )
+                    report.quarantined_samples.append((row.position, row.reason, shown(row)))
                 continue
             report.landed += 1
-            values = dict(zip(COLUMNS, row.values, strict=True))
-            for flag in (values["quality_flags"] or "").split(","):
+            values = dict(zip(columns, row.values, strict=True))
+            for flag in (values.get("quality_flags") or "").split(","):
                 if flag:
                     report.flags[flag] += 1
             if len(report.landed_samples) < samples:

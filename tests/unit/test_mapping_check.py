@@ -80,3 +80,26 @@ def test_an_unknown_source_is_refused(monkeypatch):
     monkeypatch.setenv("ENABLED_SOURCES", "call_center,billing")
     with pytest.raises(ValueError, match="ENABLED_SOURCES='call_center,billing'"):
         enabled_sources()
+
+
+def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path):
+    from simulator import exports
+    from simulator.config import SimulationConfig
+    from simulator.world import build_world
+
+    world = build_world(SimulationConfig(days=2, n_agents=20, dirt=False))
+    exports.write_surveys(world, tmp_path, [])
+    path = tmp_path / "responses_20261002.jsonl"
+    lines = path.read_text().splitlines()
+    lines.insert(1, lines[0][:30])  # a truncated line
+    path.write_text("\n".join(lines) + "\n")
+    report = check_file(load_mapping(REPO_ROOT / "mappings" / "simulator" / "survey.yml"), path)
+    assert report.read == len(lines)
+    assert report.quarantined == Counter(
+        {"not valid JSON: Unterminated string starting at": 1}
+    ) or (
+        sum(report.quarantined.values()) == 1
+        and next(iter(report.quarantined)).startswith("not valid JSON")
+    )
+    comments = {s.comment_text for s in world.surveys if s.comment_text}
+    assert not any(comment in report.render() for comment in comments)
