@@ -95,11 +95,7 @@ def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path):
     path.write_text("\n".join(lines) + "\n")
     report = check_file(load_mapping(REPO_ROOT / "mappings" / "simulator" / "survey.yml"), path)
     assert report.read == len(lines)
-    assert report.quarantined == Counter(
-        {"not valid JSON: Unterminated string starting at": 1}
-    ) or (
-        sum(report.quarantined.values()) == 1
-        and next(iter(report.quarantined)).startswith("not valid JSON")
-    )
+    [(reason, count)] = report.quarantined.items()
+    assert reason.startswith("not valid JSON") and count == 1
     comments = {s.comment_text for s in world.surveys if s.comment_text}
     assert not any(comment in report.render() for comment in comments)
