@@ -65,7 +65,7 @@ def _page(items: list, query: dict) -> dict:
 
 def make_handler(data: CrmData):
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             url = urlparse(self.path)
             query = parse_qs(url.query)
             try:

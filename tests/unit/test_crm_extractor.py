@@ -63,7 +63,7 @@ class FlakyApi:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 api.calls += 1
                 if api.calls <= api.failures:
                     self.send_response(api.status)

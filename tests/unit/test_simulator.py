@@ -68,7 +68,10 @@ def test_the_crm_cursor_shows_each_ticket_as_of_the_window(tmp_path):
         and t.resolved_at.astimezone(tz).date() == date(2026, 10, 2)
         and t.first_response_at.astimezone(tz).date() == date(2026, 10, 1)
     )
-    day = lambda d: datetime.combine(d, time(0), tzinfo=tz)  # noqa: E731
+
+    def day(d: date) -> datetime:
+        return datetime.combine(d, time(0), tzinfo=tz)
+
     first = {
         s["ticket_id"]: s
         for s in crm.tickets_updated(day(date(2026, 10, 1)), day(date(2026, 10, 2)))
