@@ -1,6 +1,7 @@
 """A real vendor export through the daily DAG by configuration only.
 
-The "Anonymous Bank" call-center records (../shared/data/real) are read with
+The "Anonymous Bank" call-center records (data/anonymous_bank, a copy of
+../shared/data/real) are read with
 mappings/anonymous_bank/call_center.yml for all 28 days of February 1999, with only the
 call-center source configured. Every agent-day figure is then recomputed independently
 from the raw file with pandas (sharing no code with the mapping engine) and compared.
@@ -15,7 +16,7 @@ from tests.conftest import REPO_ROOT
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
-REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+REAL_DATA = REPO_ROOT / "data" / "anonymous_bank"
 EXPORT = REAL_DATA / "data_anonymous_bank_february.txt"
 FCR_WINDOW = pd.Timedelta(days=7)
 

@@ -12,7 +12,7 @@ from extractors.mapping_check import check_file
 from extractors.settings import enabled_sources
 from tests.conftest import REPO_ROOT
 
-EXPORT = REPO_ROOT.parent / "shared" / "data" / "real" / "data_anonymous_bank_february.txt"
+EXPORT = REPO_ROOT / "data" / "anonymous_bank" / "data_anonymous_bank_february.txt"
 MAPPING = REPO_ROOT / "mappings" / "anonymous_bank" / "call_center.yml"
 
 
