@@ -20,16 +20,6 @@ def optional(value: str | None) -> str | None:
     return str(value).strip()
 
 
-def seconds(field: str, value) -> int:
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise RowRejected(f"{field}: {value!r} is not a whole number of seconds") from None
-    if number < 0:
-        raise RowRejected(f"{field}: {number} seconds is negative")
-    return number
-
-
 def integer_in(field: str, value, low: int, high: int) -> int:
     try:
         number = int(value)
@@ -38,15 +28,6 @@ def integer_in(field: str, value, low: int, high: int) -> int:
     if not low <= number <= high:
         raise RowRejected(f"{field}: {number} is outside {low}..{high}")
     return number
-
-
-def flag(field: str, value: str, true: str = "Y", false: str = "N") -> bool:
-    text = str(value).strip().upper()
-    if text == true:
-        return True
-    if text == false:
-        return False
-    raise RowRejected(f"{field}: {value!r} is neither {true} nor {false}")
 
 
 def one_of(field: str, value: str | None, allowed: frozenset[str]) -> str:
