@@ -1,4 +1,4 @@
-"""The canonical raw contract of each file-delivered source: the fields a mapping can fill.
+"""The canonical raw contract of each raw table: the fields a vendor mapping can fill.
 
 A vendor mapping (mappings/<vendor>/<source>.yml) says how to read each field from the
 vendor's export; a field the vendor does not provide lands as NULL, which downstream means
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ContractField:
     name: str
-    kind: str  # text | integer | seconds | boolean | timestamp
+    kind: str  # text | integer | seconds | boolean | timestamp | date
     required: bool = False
     personal_data: bool = False
     doc: str = ""
@@ -56,4 +56,85 @@ SURVEY = (
     ContractField("tags", "text", doc="comma-separated tags (praise, complaint)"),
 )
 
-CONTRACTS = {"call_center": CALL_CENTER, "survey": SURVEY}
+CRM_TEAMS = (
+    ContractField("team_id", "text", required=True),
+    ContractField("team_name", "text"),
+    ContractField("business_line", "text", doc="presales / aftersales"),
+    ContractField("supervisor_name", "text"),
+    ContractField("lead_name", "text"),
+    ContractField("updated_at", "timestamp"),
+)
+
+CRM_AGENTS = (
+    ContractField("agent_id", "text", required=True),
+    ContractField("agent_name", "text"),
+    ContractField("team_id", "text", required=True),
+    ContractField("primary_channel", "text"),
+    ContractField("hired_on", "date"),
+    ContractField("left_on", "date"),
+    ContractField("updated_at", "timestamp"),
+)
+
+CRM_TICKETS = (
+    ContractField("ticket_id", "text", required=True),
+    ContractField("channel", "text", required=True, doc="phone, chat or email"),
+    ContractField("category", "text"),
+    ContractField("priority", "text"),
+    ContractField("status", "text", required=True, doc="open, responded, resolved or closed"),
+    ContractField("assignee_agent_id", "text", required=True),
+    ContractField("customer_name", "text", personal_data=True, doc="hashed in staging"),
+    ContractField("source_contact_id", "text", doc="the call or chat that opened it"),
+    ContractField("created_at", "timestamp", required=True),
+    ContractField("first_response_at", "timestamp"),
+    ContractField("resolved_at", "timestamp"),
+    ContractField("sla_due_at", "timestamp"),
+    ContractField("reopen_count", "integer"),
+    ContractField("is_complaint", "boolean", required=True),
+    ContractField("complaint_cause", "text", doc="agent, policy, product"),
+    ContractField("complained_agent_id", "text", doc="the agent a complaint is about"),
+    ContractField("updated_at", "timestamp"),
+)
+
+QA_INSPECTIONS = (
+    ContractField("inspection_id", "text", required=True),
+    ContractField("record_type", "text", required=True, doc="call, chat or email"),
+    ContractField("record_id", "text", required=True),
+    ContractField("agent_id", "text", required=True),
+    ContractField("record_at", "timestamp", required=True, doc="when the inspected work was done"),
+    ContractField("inspector_name", "text"),
+    ContractField("inspected_at", "timestamp"),
+    ContractField("updated_at", "timestamp"),
+)
+
+QA_DEDUCTIONS = (
+    ContractField("deduction_id", "text", required=True),
+    ContractField("inspection_id", "text", required=True),
+    ContractField("dimension", "text", required=True),
+    ContractField("severity", "text", required=True, doc="minor 1-3, general 4-6, severe 7-10"),
+    ContractField("points", "integer", required=True),
+    ContractField("note", "text", personal_data=True, doc="free text; stays in raw"),
+)
+
+QA_RECTIFICATIONS = (
+    ContractField("rectification_id", "text", required=True),
+    ContractField("inspection_id", "text", required=True),
+    ContractField("agent_id", "text", required=True),
+    ContractField("description", "text"),
+    ContractField("due_date", "date"),
+    ContractField("closed_at", "timestamp"),
+    ContractField("updated_at", "timestamp"),
+)
+
+# raw table -> contract; a source system's tables share its name as prefix.
+CONTRACTS = {
+    "call_center_contacts": CALL_CENTER,
+    "survey_responses": SURVEY,
+    "crm_teams": CRM_TEAMS,
+    "crm_agents": CRM_AGENTS,
+    "crm_tickets": CRM_TICKETS,
+    "qa_inspections": QA_INSPECTIONS,
+    "qa_deductions": QA_DEDUCTIONS,
+    "qa_rectifications": QA_RECTIFICATIONS,
+}
+# The raw table of a source system delivered as one table.
+DEFAULT_TABLE = {"call_center": "call_center_contacts", "survey": "survey_responses"}

@@ -19,16 +19,24 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
-from extractors.contracts import CONTRACTS, ContractField
+from extractors.contracts import CONTRACTS, DEFAULT_TABLE, ContractField
 from warehouse.landing import RowRejected
 
-FieldType = Literal["text", "integer", "seconds", "duration", "boolean", "timestamp"]
+FieldType = Literal["text", "integer", "seconds", "duration", "boolean", "timestamp", "date"]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 # Which mapping types can feed which contract kinds.
 FEEDS = {
     "text": {"text"},
@@ -36,6 +44,7 @@ FEEDS = {
     "seconds": {"seconds", "duration"},
     "boolean": {"boolean"},
     "timestamp": {"timestamp"},
+    "date": {"date"},
 }
 MIDNIGHT_SLACK = timedelta(hours=12)
 ISO8601 = "iso8601"  # a timestamp format: ISO-8601 with its UTC offset
@@ -45,6 +54,7 @@ DEFAULT_TYPE = {
     "seconds": "seconds",
     "boolean": "boolean",
     "timestamp": "timestamp",
+    "date": "date",
 }
 
 
@@ -100,6 +110,8 @@ class Rule(_Strict):
 
 
 class Delivery(_Strict):
+    """A daily export file (CSV or JSON lines) in the landing folder."""
+
     file_pattern: str
     format: Literal["csv", "jsonl"] = "csv"
     delimiter: str = ","
@@ -114,12 +126,53 @@ class Delivery(_Strict):
         return self
 
 
+class ApiDelivery(_Strict):
+    """A paginated JSON REST endpoint; with a cursor, only what changed in the run's interval."""
+
+    format: Literal["rest_api"]
+    endpoint: str
+    data_key: str = "data"
+    page_param: str = "page"
+    page_size_param: str = "page_size"
+    page_size: int = Field(500, ge=1, le=10_000)
+    next_page_key: str = "next_page"
+    since_param: str | None = None
+    before_param: str | None = None
+
+    @model_validator(mode="after")
+    def _cursor_pair(self) -> ApiDelivery:
+        if (self.since_param is None) != (self.before_param is None):
+            raise ValueError("since_param and before_param go together (the interval's two ends)")
+        return self
+
+
+class ParentTable(_Strict):
+    """A child table read with its parent's changes (deduction items with their inspection)."""
+
+    table: Identifier
+    key: Identifier
+    foreign_key: Identifier
+
+
+class SqlDelivery(_Strict):
+    """A table of the source's own SQL database, read incrementally by a change timestamp."""
+
+    format: Literal["sqlite"]
+    table: Identifier
+    key_column: Identifier = "id"
+    changed_at_column: Identifier
+    changed_at_format: str = "%Y-%m-%d %H:%M:%S"
+    changed_at_timezone: str = "UTC"
+    parent: ParentTable | None = None
+
+
 class SourceMapping(_Strict):
-    source_system: Literal["call_center", "survey"]
+    source_system: Literal["call_center", "survey", "crm", "qa"]
+    table: str | None = None
     vendor: str
     description: str = ""
     timezone: str
-    delivery: Delivery
+    delivery: Annotated[Delivery | ApiDelivery | SqlDelivery, Field(union_mode="left_to_right")]
     fields: dict[str, FieldSpec]
     rules: list[Rule] = []
 
@@ -128,15 +181,19 @@ class SourceMapping(_Strict):
         return ZoneInfo(self.timezone)
 
     @property
+    def raw_table(self) -> str:
+        return self.table or DEFAULT_TABLE.get(self.source_system, "")
+
+    @property
     def contract(self) -> tuple[ContractField, ...]:
-        return CONTRACTS[self.source_system]
+        return CONTRACTS[self.raw_table]
 
     def source_columns(self) -> set[str]:
         """Every source column the mapping reads."""
         columns = {c for spec in self.fields.values() for c in spec.columns}
         columns |= {spec.date_from for spec in self.fields.values() if spec.date_from}
         columns |= {c.column for rule in self.rules for c in rule.when}
-        if self.delivery.day_column:
+        if isinstance(self.delivery, Delivery) and self.delivery.day_column:
             columns.add(self.delivery.day_column)
         return columns
 
@@ -149,6 +206,13 @@ class SourceMapping(_Strict):
 
 def _semantic_problems(mapping: SourceMapping) -> list[str]:
     problems = []
+    table = mapping.raw_table
+    if table not in CONTRACTS or not table.startswith(mapping.source_system):
+        tables = [t for t in CONTRACTS if t.startswith(mapping.source_system)]
+        return [
+            f"table: {mapping.table!r} is not a raw table of {mapping.source_system}"
+            f" (tables: {tables})"
+        ]
     try:
         ZoneInfo(mapping.timezone)
     except (ZoneInfoNotFoundError, ValueError):
@@ -159,7 +223,7 @@ def _semantic_problems(mapping: SourceMapping) -> list[str]:
     for name in mapping.fields:
         if name not in contract:
             problems.append(
-                f"fields.{name}: not a field of the {mapping.source_system} contract"
+                f"fields.{name}: not a field of the {mapping.raw_table} contract"
                 f" (fields: {', '.join(contract)})"
             )
     for name, wanted in contract.items():
@@ -174,7 +238,7 @@ def _semantic_problems(mapping: SourceMapping) -> list[str]:
                 f"fields.{name}.type: {kind!r} cannot fill a {wanted.kind} field"
                 f" (use one of {sorted(FEEDS[wanted.kind])})"
             )
-        if wanted.kind == "timestamp" and spec.constant is None and not spec.format:
+        if wanted.kind in ("timestamp", "date") and spec.constant is None and not spec.format:
             problems.append(
                 f"fields.{name}.format: a timestamp needs its strftime format (or iso8601)"
             )
@@ -362,6 +426,13 @@ class RowParser:
             return _duration_seconds(label, text)
         if kind == "boolean":
             raise RowRejected(f"{label}: {text!r} has no boolean meaning in the mapping")
+        if kind == "date":
+            try:
+                if spec.format == ISO8601:
+                    return date.fromisoformat(text)
+                return datetime.strptime(text, spec.format).date()
+            except ValueError:
+                raise RowRejected(f"{label}: {text!r} is not a date like {spec.format}") from None
         return self._timestamp(label, spec, text, record, parsed)
 
     def _timestamp(self, label, spec: FieldSpec, text: str, record, parsed) -> datetime:

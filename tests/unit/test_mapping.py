@@ -64,7 +64,7 @@ def test_the_shipped_mappings_are_valid():
     [
         (
             lambda d: d["fields"].update(talk_secs={"from": "TalkSec"}),
-            "fields.talk_secs: not a field of the call_center contract",
+            "fields.talk_secs: not a field of the call_center_contacts contract",
         ),
         (
             lambda d: d["fields"].pop("contact_id"),
