@@ -55,8 +55,10 @@ def extract(
             summary = source.run(conn, batch, CrmClient(settings.crm_api_url))
         elif source_system == "qa":
             from extractors.qa import extract as source
+            from extractors.qa.parse import QA_TABLES
 
-            summary = source.run(conn, batch, settings.qa_db_path)
+            mappings = {t: load_mapping(settings.mappings_dir / f"{t}.yml") for t in QA_TABLES}
+            summary = source.run(conn, batch, settings.qa_db_path, mappings)
         else:
             raise ValueError(f"unknown source system {source_system!r}; known: {SOURCES}")
     log.info(

@@ -1,73 +1,92 @@
-"""Land the QA inspections, their deductions and the rectification items changed in the interval."""
+"""Land the QA records changed in the run's interval, each table as its vendor mapping reads it."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 
-from extractors.qa.parse import (
-    DEDUCTION_COLUMNS,
-    INSPECTION_COLUMNS,
-    RECTIFICATION_COLUMNS,
-    TIME_FORMAT,
-    parse_deduction,
-    parse_inspection,
-    parse_rectification,
-    table_rows,
-)
+from extractors.mapping import RowParser, SourceMapping, SqlDelivery
+from extractors.qa.parse import COLUMNS, QA_TABLES, table_rows
 from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError
 
-SOURCE_SYSTEM = "qa"
-QUERIES = {
-    "inspections": "select * from inspections where updated_at >= ? and updated_at < ? order by id",
-    # Deductions have no timestamp of their own: they travel with their inspection.
-    "inspection_items": (
-        "select items.* from inspection_items as items join inspections"
-        " on inspections.id = items.inspection_id"
-        " where inspections.updated_at >= ? and inspections.updated_at < ? order by items.id"
-    ),
-    "rectifications": (
-        "select * from rectifications where updated_at >= ? and updated_at < ? order by id"
-    ),
-}
+
+def changed_rows_query(delivery: SqlDelivery) -> str:
+    """Rows changed in [?, ?); a child table follows its parent's changes. Names are
+    identifiers validated by the mapping, so composing them is safe."""
+    if delivery.parent is None:
+        return (
+            f"select * from {delivery.table} where {delivery.changed_at_column} >= ?"
+            f" and {delivery.changed_at_column} < ? order by {delivery.key_column}"
+        )
+    parent = delivery.parent
+    return (
+        f"select child.* from {delivery.table} as child join {parent.table} as parent"
+        f" on parent.{parent.key} = child.{parent.foreign_key}"
+        f" where parent.{delivery.changed_at_column} >= ?"
+        f" and parent.{delivery.changed_at_column} < ?"
+        f" order by child.{delivery.key_column}"
+    )
 
 
-def _records(db: sqlite3.Connection, table: str, window: tuple[str, str]) -> Iterator[dict]:
-    cursor = db.execute(QUERIES[table], window)
+def _window(delivery: SqlDelivery, start: datetime, end: datetime) -> tuple[str, str]:
+    zone = ZoneInfo(delivery.changed_at_timezone)
+    return start.astimezone(zone).strftime(delivery.changed_at_format), end.astimezone(
+        zone
+    ).strftime(delivery.changed_at_format)
+
+
+def _records(cursor: sqlite3.Cursor) -> Iterator[dict]:
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
 
 
-def run(conn: psycopg.Connection, batch: Batch, db_path: Path) -> BatchSummary:
+def run(
+    conn: psycopg.Connection, batch: Batch, db_path: Path, mappings: dict[str, SourceMapping]
+) -> BatchSummary:
     if not db_path.is_file():
         raise ContractError(
-            SOURCE_SYSTEM, batch.batch_id, "source_reachable", f"no QA database at {db_path}"
+            batch.source_system, batch.batch_id, "source_reachable", f"no QA database at {db_path}"
         )
-    window = (
-        batch.interval_start.astimezone(UTC).strftime(TIME_FORMAT),
-        batch.interval_end.astimezone(UTC).strftime(TIME_FORMAT),
-    )
     db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     try:
-        with BatchWriter(
-            conn, batch, ["qa_inspections", "qa_deductions", "qa_rectifications"]
-        ) as writer:
-            for table, raw_table, columns, parse in (
-                ("inspections", "qa_inspections", INSPECTION_COLUMNS, parse_inspection),
-                ("inspection_items", "qa_deductions", DEDUCTION_COLUMNS, parse_deduction),
-                ("rectifications", "qa_rectifications", RECTIFICATION_COLUMNS, parse_rectification),
-            ):
-                source_object = f"{db_path.name}:{table}"
+        with BatchWriter(conn, batch, list(QA_TABLES)) as writer:
+            for table in QA_TABLES:
+                mapping = mappings[table]
+                delivery = mapping.delivery
+                try:
+                    cursor = db.execute(
+                        changed_rows_query(delivery),
+                        _window(delivery, batch.interval_start, batch.interval_end),
+                    )
+                except sqlite3.OperationalError as error:
+                    raise ContractError(
+                        batch.source_system,
+                        batch.batch_id,
+                        "required_columns",
+                        f"{db_path.name}:{delivery.table}: {error}",
+                    ) from None
+                missing = mapping.missing_columns([d[0] for d in cursor.description])
+                if missing:
+                    raise ContractError(
+                        batch.source_system,
+                        batch.batch_id,
+                        "required_columns",
+                        f"{db_path.name}:{delivery.table} lacks columns {missing}",
+                    )
+                source_object = f"{db_path.name}:{delivery.table}"
                 writer.register_object(source_object)
                 writer.land(
-                    raw_table,
-                    columns,
-                    table_rows(source_object, _records(db, table, window), parse),
+                    table,
+                    COLUMNS[table],
+                    table_rows(
+                        source_object, _records(cursor), RowParser(mapping), delivery.key_column
+                    ),
                 )
     finally:
         db.close()

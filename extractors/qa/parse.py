@@ -1,33 +1,19 @@
-"""Parse QA database rows into raw.qa_inspections, raw.qa_deductions, raw.qa_rectifications."""
+"""Parse QA database rows into raw.qa_inspections, raw.qa_deductions, raw.qa_rectifications.
+
+The vendor mapping says which table and column hold each field; the rules every QA record
+keeps, whatever the tool, are here (a deduction's points lie in its severity's band).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
 
-from extractors import values
+from extractors.contracts import CONTRACTS
+from extractors.mapping import RowParser
 from warehouse.landing import RowRejected, SourceRow
 
-INSPECTION_COLUMNS = (
-    "inspection_id",
-    "record_type",
-    "record_id",
-    "agent_id",
-    "record_at",
-    "inspector_name",
-    "inspected_at",
-    "updated_at",
-)
-DEDUCTION_COLUMNS = ("deduction_id", "inspection_id", "dimension", "severity", "points", "note")
-RECTIFICATION_COLUMNS = (
-    "rectification_id",
-    "inspection_id",
-    "agent_id",
-    "description",
-    "due_date",
-    "closed_at",
-    "updated_at",
-)
+QA_TABLES = ("qa_inspections", "qa_deductions", "qa_rectifications")
+COLUMNS = {table: tuple(f.name for f in CONTRACTS[table]) for table in QA_TABLES}
 RECORD_TYPES = frozenset({"call", "chat", "email"})
 DIMENSIONS = frozenset(
     {
@@ -39,63 +25,54 @@ DIMENSIONS = frozenset(
     }
 )
 SEVERITY_BANDS = {"minor": (1, 3), "general": (4, 6), "severe": (7, 10)}
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 
-def utc_time(field: str, value: str | None) -> datetime | None:
-    """The QA tool stores UTC clock times as text."""
-    return values.local_time(field, value, TIME_FORMAT, UTC)
+def _named(table: str, values: tuple) -> dict:
+    return dict(zip(COLUMNS[table], values, strict=True))
 
 
-def parse_inspection(r: dict) -> tuple:
-    record_at = utc_time("record_time", r["record_time"])
-    if record_at is None:
-        raise RowRejected("record_time: required value is missing")
-    return (
-        values.required("id", r["id"]),
-        values.one_of("record_type", r["record_type"], RECORD_TYPES),
-        values.required("record_id", r["record_id"]),
-        values.required("agent_code", r["agent_code"]),
-        record_at,
-        r["inspector"],
-        utc_time("inspected_time", r["inspected_time"]),
-        utc_time("updated_at", r["updated_at"]),
-    )
+def check_inspection(values: tuple) -> None:
+    record_type = _named("qa_inspections", values)["record_type"]
+    if record_type not in RECORD_TYPES:
+        raise RowRejected(f"record_type: {record_type!r} is not one of {sorted(RECORD_TYPES)}")
 
 
-def parse_deduction(r: dict) -> tuple:
-    severity = values.one_of("severity", r["severity"], frozenset(SEVERITY_BANDS))
-    low, high = SEVERITY_BANDS[severity]
-    return (
-        values.required("id", r["id"]),
-        values.required("inspection_id", r["inspection_id"]),
-        values.one_of("dimension", r["dimension"], DIMENSIONS),
-        severity,
-        values.integer_in(f"points ({severity})", r["points"], low, high),
-        r["note"],
-    )
+def check_deduction(values: tuple) -> None:
+    row = _named("qa_deductions", values)
+    if row["dimension"] not in DIMENSIONS:
+        raise RowRejected(f"dimension: {row['dimension']!r} is not one of {sorted(DIMENSIONS)}")
+    if row["severity"] not in SEVERITY_BANDS:
+        raise RowRejected(f"severity: {row['severity']!r} is not one of {sorted(SEVERITY_BANDS)}")
+    low, high = SEVERITY_BANDS[row["severity"]]
+    if not low <= row["points"] <= high:
+        raise RowRejected(f"points ({row['severity']}): {row['points']} is outside {low}..{high}")
 
 
-def parse_rectification(r: dict) -> tuple:
-    return (
-        values.required("id", r["id"]),
-        values.required("inspection_id", r["inspection_id"]),
-        values.required("agent_code", r["agent_code"]),
-        r["description"],
-        values.iso_date("due_date", r["due_date"]),
-        utc_time("closed_time", r["closed_time"]),
-        utc_time("updated_at", r["updated_at"]),
-    )
+def check_rectification(values: tuple) -> None:
+    """No rule beyond the contract's required fields."""
+
+
+CHECKS: dict[str, Callable[[tuple], None]] = {
+    "qa_inspections": check_inspection,
+    "qa_deductions": check_deduction,
+    "qa_rectifications": check_rectification,
+}
 
 
 def table_rows(
-    source_object: str, records: Iterable[dict], parse: Callable[[dict], tuple]
+    source_object: str, records: Iterable[dict], parser: RowParser, key_column: str
 ) -> Iterator[SourceRow]:
     """Rows keyed by their primary key, the position of a table row."""
+    check = CHECKS[parser.mapping.raw_table]
     for record in records:
         text = "|".join("" if v is None else str(v) for v in record.values())
-        position = str(record["id"])
+        position = str(record.get(key_column))
         try:
-            yield SourceRow(source_object, position, text, values=parse(record))
+            values, _flags = parser.parse(
+                {k: "" if v is None else str(v) for k, v in record.items()}
+            )
+            check(values)
         except RowRejected as rejected:
             yield SourceRow(source_object, position, text, reason=str(rejected))
+        else:
+            yield SourceRow(source_object, position, text, values=values)

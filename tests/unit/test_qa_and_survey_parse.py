@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from extractors.mapping import RowParser, load_mapping
-from extractors.qa.parse import parse_deduction, parse_inspection, table_rows
+from extractors.qa.extract import changed_rows_query
+from extractors.qa.parse import table_rows
 from extractors.settings import DEFAULT_MAPPINGS
 from extractors.survey.parse import parse_lines
 
@@ -41,10 +42,17 @@ SURVEY = {
 }
 
 
+def _qa_parser(table: str) -> RowParser:
+    return RowParser(load_mapping(DEFAULT_MAPPINGS / f"{table}.yml"))
+
+
 def test_qa_times_are_utc_text():
-    values = parse_inspection(INSPECTION)
-    assert values[4].isoformat() == "2026-10-01T01:00:00+00:00"
-    assert values[4].astimezone(TZ).hour == 9
+    [row] = table_rows(
+        "qa_tool.sqlite:inspections", [INSPECTION], _qa_parser("qa_inspections"), "id"
+    )
+    assert row.values[4].isoformat() == "2026-10-01T01:00:00+00:00"
+    assert row.values[4].astimezone(TZ).hour == 9
+    assert row.position == "QI1"
 
 
 @pytest.mark.parametrize(
@@ -54,12 +62,25 @@ def test_qa_times_are_utc_text():
         ({"severity": "severe", "points": 6}, "points (severe): 6 is outside 7..10"),
         ({"severity": "fatal"}, "severity: 'fatal' is not one of"),
         ({"dimension": "speed"}, "dimension: 'speed' is not one of"),
+        ({"points": "five"}, "points: 'five' is not a whole number"),
+        ({"inspection_id": None}, "inspection_id: required value is missing"),
     ],
 )
 def test_deductions_outside_their_severity_band_are_rejected(change, reason):
-    [row] = table_rows("qa_tool.sqlite:inspection_items", [DEDUCTION | change], parse_deduction)
+    [row] = table_rows(
+        "qa_tool.sqlite:inspection_items", [DEDUCTION | change], _qa_parser("qa_deductions"), "id"
+    )
     assert row.values is None and reason in row.reason
     assert row.position == "QI1-1"
+
+
+def test_deduction_items_are_read_with_their_inspections_changes():
+    delivery = load_mapping(DEFAULT_MAPPINGS / "qa_deductions.yml").delivery
+    assert changed_rows_query(delivery) == (
+        "select child.* from inspection_items as child join inspections as parent"
+        " on parent.id = child.inspection_id where parent.updated_at >= ? and parent.updated_at < ?"
+        " order by child.id"
+    )
 
 
 def test_survey_lines_parse_and_bad_ones_are_rejected():
