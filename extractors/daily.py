@@ -51,8 +51,10 @@ def extract(
         elif source_system == "crm":
             from extractors.crm import extract as source
             from extractors.crm.client import CrmClient
+            from extractors.crm.parse import CRM_TABLES
 
-            summary = source.run(conn, batch, CrmClient(settings.crm_api_url))
+            mappings = {t: load_mapping(settings.mappings_dir / f"{t}.yml") for t in CRM_TABLES}
+            summary = source.run(conn, batch, CrmClient(settings.crm_api_url), mappings)
         elif source_system == "qa":
             from extractors.qa import extract as source
             from extractors.qa.parse import QA_TABLES

@@ -27,15 +27,27 @@ class CrmClient:
     backoff_seconds: float = 0.5
     timeout_seconds: float = 30.0
 
-    def pages(self, path: str, params: dict[str, str] | None = None) -> Iterator[tuple[str, dict]]:
-        """Yield (source_object, payload) for every page of an endpoint, in order."""
+    def pages(
+        self,
+        path: str,
+        params: dict[str, str] | None = None,
+        *,
+        page_param: str = "page",
+        page_size_param: str = "page_size",
+        page_size: int | None = None,
+        next_page_key: str = "next_page",
+    ) -> Iterator[tuple[str, dict]]:
+        """Yield (source_object, payload) for every page of an endpoint, in order; the
+        parameter and key names are the vendor mapping's."""
         page = 1
         while page is not None:
-            query = urlencode({**(params or {}), "page": page, "page_size": self.page_size})
+            query = urlencode(
+                {**(params or {}), page_param: page, page_size_param: page_size or self.page_size}
+            )
             source_object = f"GET {path}?{query}"
             payload = self._get(f"{self.base_url.rstrip('/')}{path}?{query}")
             yield source_object, payload
-            page = payload.get("next_page")
+            page = payload.get(next_page_key)
 
     def _get(self, url: str) -> dict:
         for attempt in range(1, self.attempts + 1):

@@ -5,7 +5,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from extractors.crm.client import CrmApiError, CrmClient
-from extractors.crm.parse import page_rows, parse_ticket
+from extractors.crm.parse import page_rows
+from extractors.mapping import RowParser, load_mapping
+from extractors.settings import DEFAULT_MAPPINGS
 
 TICKET = {
     "ticket_id": "TK1",
@@ -28,29 +30,41 @@ TICKET = {
 }
 
 
+PARSER = RowParser(load_mapping(DEFAULT_MAPPINGS / "crm_tickets.yml"))
+
+
+def _rows(*records):
+    return list(page_rows("GET /api/v1/tickets?page=1", {"data": list(records)}, PARSER))
+
+
 def test_a_good_ticket_parses():
-    values = parse_ticket(TICKET)
-    assert values[0] == "TK1"
-    assert values[10].isoformat() == "2026-10-02T09:00:00+08:00"
+    [row] = _rows(TICKET)
+    assert row.values[0] == "TK1"
+    assert row.values[10].isoformat() == "2026-10-02T09:00:00+08:00"
+    assert row.values[13] is False  # is_complaint
 
 
 @pytest.mark.parametrize(
     ("field", "value", "reason"),
     [
         ("resolved_at", "2026-09-30T09:00:00+08:00", "resolved before it was created"),
-        ("created_at", "2026-10-01T09:00:00", "has no time zone"),
-        ("is_complaint", "no", "is not true or false"),
-        ("channel", "pigeon", "is not one of"),
-        ("assignee_agent_id", "", "required value is missing"),
+        ("created_at", "2026-10-01T09:00:00", "has no time zone offset"),
+        ("is_complaint", "no", "is_complaint: 'no' is not one of ['false', 'true']"),
+        ("channel", "pigeon", "channel: 'pigeon' is not one of"),
+        ("assignee_agent_id", "", "assignee_agent_id: required value is missing"),
+        ("reopen_count", "twice", "reopen_count: 'twice' is not a whole number"),
     ],
 )
 def test_bad_tickets_are_rejected_with_a_reason(field, value, reason):
-    rows = list(
-        page_rows("GET /api/v1/tickets?page=1", {"data": [TICKET | {field: value}]}, parse_ticket)
-    )
-    assert rows[0].values is None
-    assert reason in rows[0].reason
-    assert json.loads(rows[0].raw_text)[field] == value
+    [row] = _rows(TICKET | {field: value})
+    assert row.values is None
+    assert reason in row.reason
+    assert json.loads(row.raw_text)[field] == value
+
+
+def test_a_page_without_its_data_list_breaks_the_contract():
+    with pytest.raises(ValueError, match="response has no 'data' list"):
+        list(page_rows("GET /api/v1/tickets?page=1", {"items": []}, PARSER))
 
 
 class FlakyApi:
