@@ -99,3 +99,40 @@ def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path):
     assert reason.startswith("not valid JSON") and count == 1
     comments = {s.comment_text for s in world.surveys if s.comment_text}
     assert not any(comment in report.render() for comment in comments)
+
+
+def test_database_and_api_mappings_are_checked_against_samples(tmp_path):
+    import json as json_module
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from simulator import exports
+    from simulator.config import SimulationConfig
+    from simulator.crm_api import CrmData
+    from simulator.world import build_world
+
+    world = build_world(SimulationConfig(days=12, n_agents=20, dirt=False))
+    exports.write_qa(world, tmp_path / "qa.sqlite")
+    deductions = check_file(
+        load_mapping(REPO_ROOT / "mappings" / "simulator" / "qa_deductions.yml"),
+        tmp_path / "qa.sqlite",
+    )
+    assert deductions.read == deductions.landed == sum(len(i.deductions) for i in world.inspections)
+    exports.write_crm(world, tmp_path / "crm")
+    tz = ZoneInfo("Asia/Shanghai")
+    page = {
+        "data": CrmData(tmp_path / "crm").tickets_updated(
+            datetime(2026, 10, 1, tzinfo=tz), datetime(2026, 10, 2, tzinfo=tz)
+        ),
+        "next_page": None,
+    }
+    page["data"][0]["created_at"] = "2026-10-01 09:00"  # no offset: refused, not guessed
+    (tmp_path / "page.json").write_text(json_module.dumps(page))
+    tickets = check_file(
+        load_mapping(REPO_ROOT / "mappings" / "simulator" / "crm_tickets.yml"),
+        tmp_path / "page.json",
+    )
+    assert tickets.read == len(page["data"]) and tickets.landed == len(page["data"]) - 1
+    assert list(tickets.quarantined) == ["created_at: '2026-10-01 09:00' has no time zone offset"]
+    names = {t.customer_name for t in world.tickets}
+    assert not any(name in tickets.render() for name in names)
