@@ -202,7 +202,12 @@ def main() -> None:
         "check-mapping", help="check a vendor mapping against a sample file (no warehouse needed)"
     )
     check.add_argument("--mapping", type=Path, required=True, help="mappings/<vendor>/<source>.yml")
-    check.add_argument("--file", type=Path, required=True, help="a sample export file")
+    check.add_argument(
+        "--file",
+        type=Path,
+        required=True,
+        help="a sample export file (a database mapping: the database; an API one: a saved page)",
+    )
     check.add_argument("--samples", type=int, default=3)
     check.set_defaults(func=check_mapping)
     passthrough = commands.add_parser(

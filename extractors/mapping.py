@@ -26,8 +26,10 @@ import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
     ValidationError,
     model_validator,
 )
@@ -166,13 +168,24 @@ class SqlDelivery(_Strict):
     parent: ParentTable | None = None
 
 
+def _delivery_kind(value: Any) -> str:
+    """Which delivery model a `delivery:` block is, by its format (files by default)."""
+    fmt = value.get("format", "csv") if isinstance(value, dict) else getattr(value, "format", "csv")
+    return {"rest_api": "api", "sqlite": "sql"}.get(fmt, "file")
+
+
 class SourceMapping(_Strict):
     source_system: Literal["call_center", "survey", "crm", "qa"]
     table: str | None = None
     vendor: str
     description: str = ""
     timezone: str
-    delivery: Annotated[Delivery | ApiDelivery | SqlDelivery, Field(union_mode="left_to_right")]
+    delivery: Annotated[
+        Annotated[Delivery, Tag("file")]
+        | Annotated[ApiDelivery, Tag("api")]
+        | Annotated[SqlDelivery, Tag("sql")],
+        Discriminator(_delivery_kind),
+    ]
     fields: dict[str, FieldSpec]
     rules: list[Rule] = []
 

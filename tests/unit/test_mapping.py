@@ -188,3 +188,36 @@ def test_rules_quarantine_or_flag_by_source_values():
     assert flags == ["negative_vru_time", "hang_up_with_service_time"]
     with pytest.raises(RowRejected, match=r"outcome: 'BUSY' is not one of \['AGENT', 'HANG'\]"):
         parser.parse(_bank_record(outcome="BUSY"))
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        (
+            "qa_inspections.yml",
+            lambda d: d["delivery"].update(table="inspections; drop table x"),
+            "delivery.sql.table: String should match pattern",
+        ),
+        (
+            "qa_inspections.yml",
+            lambda d: d.update(table="qa_audits"),
+            "table: 'qa_audits' is not a raw table of qa",
+        ),
+        (
+            "crm_tickets.yml",
+            lambda d: d["delivery"].pop("before_param"),
+            "since_param and before_param go together",
+        ),
+        (
+            "crm_agents.yml",
+            lambda d: d["fields"]["hired_on"].pop("format"),
+            "fields.hired_on.format: a timestamp needs its strftime format",
+        ),
+    ],
+)
+def test_api_and_database_mapping_mistakes_are_named(tmp_path, file, change, expected):
+    document = yaml.safe_load((REPO_ROOT / "mappings" / "simulator" / file).read_text())
+    change(document)
+    with pytest.raises(MappingError) as error:
+        load_mapping(_write(tmp_path, document))
+    assert expected in str(error.value)
