@@ -353,7 +353,7 @@ def _duration_seconds(label: str, text: str) -> int:
     seconds = 0
     for number in numbers:
         seconds = seconds * 60 + number
-    if len(parts) > 3 or seconds < 0:
+    if len(parts) > 3 or any(n < 0 for n in numbers):
         raise RowRejected(f"{label}: {text!r} is not a duration H:MM:SS")
     return seconds
 

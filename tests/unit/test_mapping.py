@@ -221,3 +221,25 @@ def test_api_and_database_mapping_mistakes_are_named(tmp_path, file, change, exp
     with pytest.raises(MappingError) as error:
         load_mapping(_write(tmp_path, document))
     assert expected in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("0:01:05", 65), ("1:00:00", 3600), ("42", 42), ("0:-1:00", None)]
+)
+def test_durations_read_as_seconds(tmp_path, text, seconds):
+    document = yaml.safe_load(SIMULATOR.read_text())
+    document["fields"]["hold_seconds"] = {"from": "HoldSec", "type": "duration"}
+    parser = RowParser(load_mapping(_write(tmp_path, document)))
+    record = {
+        "Channel": "phone",
+        "OfferedTime": "2026-10-01 08:30:00",
+        "Abandoned": "Y",
+        "HoldSec": text,
+        "CallID": "CC1",
+    }
+    if seconds is None:
+        with pytest.raises(RowRejected, match="is not a duration H:MM:SS"):
+            parser.parse(record)
+    else:
+        values, _ = parser.parse(record)
+        assert values[[f.name for f in parser.mapping.contract].index("hold_seconds")] == seconds
