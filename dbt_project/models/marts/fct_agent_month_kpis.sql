@@ -11,8 +11,8 @@ agents as (
     select * from {{ ref('dim_agents') }}
 ),
 
-scoring as (
-    select * from {{ ref('kpi_scoring') }}
+rules_in_force as (
+    select * from {{ ref('int_kpi_rules_in_force') }}
 ),
 
 kpi_values as (
@@ -45,37 +45,29 @@ kpi_values as (
     ) as kpi (kpi_code, numerator, denominator, scale)
 ),
 
-rules_ranked as (
-    -- The rule in force for the month: a channel-specific rule beats 'all', a later
-    -- effective_from beats an earlier one.
+channels_with_rules as (
+    select distinct channel from rules_in_force
+),
+
+kpis_with_rule_channel as (
+    -- An agent whose channel has no rules of its own is scored by the 'all' rules.
     select
-        kpi_values.agent_id,
-        kpi_values.month_start,
-        kpi_values.kpi_code,
-        scoring.weight,
-        scoring.direction,
-        scoring.target,
-        scoring.floor,
-        scoring.band_low,
-        scoring.band_high,
-        scoring.band_falloff,
-        scoring.cap,
-        scoring.min_sample,
-        row_number() over (
-            partition by kpi_values.agent_id, kpi_values.month_start, kpi_values.kpi_code
-            order by (scoring.channel = kpi_values.primary_channel) desc, scoring.effective_from desc
-        ) as rule_rank
+        kpi_values.*,
+        coalesce(channels_with_rules.channel, 'all') as rule_channel
     from kpi_values
-    inner join scoring
-        on
-            kpi_values.kpi_code = scoring.kpi_code
-            and scoring.channel in (kpi_values.primary_channel, 'all')
-            and kpi_values.month_start >= scoring.effective_from
+    left join channels_with_rules on kpi_values.primary_channel = channels_with_rules.channel
 ),
 
 scored as (
     select
-        kpi_values.*,
+        kpi_values.agent_id,
+        kpi_values.month_start,
+        kpi_values.team_id,
+        kpi_values.primary_channel,
+        kpi_values.kpi_code,
+        kpi_values.numerator,
+        kpi_values.denominator,
+        kpi_values.kpi_value,
         rules.weight,
         rules.direction,
         rules.target,
@@ -88,14 +80,14 @@ scored as (
             as is_scored,
         {{ attainment('rules.direction', 'kpi_values.kpi_value', 'rules.floor', 'rules.target',
                       'rules.band_low', 'rules.band_high', 'rules.band_falloff', 'rules.cap') }} as attainment
-    from kpi_values
+    from kpis_with_rule_channel as kpi_values
     -- A KPI with no rule in force for the month is shown, not scored.
-    left join rules_ranked as rules
+    left join rules_in_force as rules
         on
-            kpi_values.agent_id = rules.agent_id
-            and kpi_values.month_start = rules.month_start
-            and kpi_values.kpi_code = rules.kpi_code
-            and rules.rule_rank = 1
+            kpi_values.kpi_code = rules.kpi_code
+            and kpi_values.rule_channel = rules.channel
+            and kpi_values.month_start >= rules.valid_from
+            and (rules.valid_to is null or kpi_values.month_start < rules.valid_to)
 ),
 
 weighted as (
