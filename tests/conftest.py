@@ -57,12 +57,12 @@ def warehouse_url(server_url) -> str:
     """A database of the tests' own on that server, dropped and made anew each session."""
     import psycopg
 
-    from warehouse.connection import _libpq_url
+    from warehouse.connection import libpq_url
 
-    with psycopg.connect(_libpq_url(server_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(server_url), autocommit=True) as conn:
         conn.execute(f"drop database if exists {TEST_DATABASE} with (force)")
         conn.execute(f"create database {TEST_DATABASE}")
-    parsed = urlparse(_libpq_url(server_url))
+    parsed = urlparse(libpq_url(server_url))
     url = urlunparse(parsed._replace(path=f"/{TEST_DATABASE}"))
     os.environ["WAREHOUSE_URL"] = url
     return url

@@ -21,18 +21,13 @@ def warehouse_url() -> str:
 
 
 def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
-    return psycopg.connect(_libpq_url(url or warehouse_url()), **kwargs)
+    return psycopg.connect(libpq_url(url or warehouse_url()), **kwargs)
 
 
-def _libpq_url(url: str) -> str:
-    # SQLAlchemy-style driver suffixes (postgresql+psycopg://) are not libpq URLs.
+def libpq_url(url: str) -> str:
+    """The URL as libpq takes it (psycopg, dbt); accepts SQLAlchemy's driver suffix too."""
     scheme, sep, rest = url.partition("://")
     return f"{scheme.split('+')[0]}{sep}{rest}"
-
-
-def sqlalchemy_url(url: str | None = None) -> str:
-    scheme, sep, rest = (url or warehouse_url()).partition("://")
-    return f"postgresql+psycopg{sep}{rest}"
 
 
 def dbt_env(url: str | None = None) -> dict[str, str]:
@@ -41,7 +36,7 @@ def dbt_env(url: str | None = None) -> dict[str, str]:
     A Unix-socket URL (pgserver's `?host=/path`) becomes a host that is a directory, which
     libpq understands as a socket folder.
     """
-    parsed = urlparse(_libpq_url(url or warehouse_url()))
+    parsed = urlparse(libpq_url(url or warehouse_url()))
     query = parse_qs(parsed.query)
     host = query.get("host", [parsed.hostname or "localhost"])[0]
     return {
