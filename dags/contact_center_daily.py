@@ -4,11 +4,12 @@
 Owns one **local business day** D of the center (default Asia/Shanghai): the run scheduled
 at D+1 00:00 local has the half-open data interval [D 00:00, D+1 00:00).
 
-1. The four extracts run in parallel, each landing its source into `raw` with lineage, a
+1. The five extracts (call center, CRM, QA, surveys, monthly supervisor inputs) run in
+   parallel, each landing its source into `raw` with lineage, a
    manifest row per source object and quarantined rows with their reason. A rerun
    replaces the day's batch.
 2. `dbt_build` checks source freshness, then builds staging -> intermediate -> marts with
-   the seeds (weights, targets, grade bands) and runs the dbt tests and unit tests.
+   the seeds (weights, targets, calendars, grade bands) and runs the dbt tests.
 3. `publish_reporting` copies the marts into `reporting` in one transaction.
 
 Sources are located by `SOURCE_LANDING_DIR`, `CRM_API_URL` and `QA_DB_PATH`, read with
@@ -76,6 +77,10 @@ def contact_center_daily():
     def extract_survey(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
         return _extract("survey", data_interval_start, data_interval_end, run_id, ti)
 
+    @task
+    def extract_supervisor(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
+        return _extract("supervisor", data_interval_start, data_interval_end, run_id, ti)
+
     # Runs when no extract failed: a source the center does not have is skipped, not failed.
     @task(retries=min(RETRIES, 1), trigger_rule="none_failed_min_one_success")
     def dbt_build(data_interval_start=None, data_interval_end=None):
@@ -87,7 +92,10 @@ def contact_center_daily():
         # A configured source not loaded for days stops the run here.
         batches = [f"source:{name}.{name}_batches" for name in enabled_sources()]
         run_dbt(["source", "freshness", "--select", *batches])
-        run_dbt(["build"], {"business_date": day.isoformat()})
+        # dbt unit tests prove the formulas in CI (make test), not on every production run.
+        run_dbt(
+            ["build", "--exclude-resource-type", "unit_test"], {"business_date": day.isoformat()}
+        )
         return day.isoformat()
 
     @task(retries=min(RETRIES, 1))
@@ -100,7 +108,13 @@ def contact_center_daily():
         with connect() as conn:
             return publish(conn, run_id, date.fromisoformat(business_date))
 
-    extracts = [extract_call_center(), extract_crm(), extract_qa(), extract_survey()]
+    extracts = [
+        extract_call_center(),
+        extract_crm(),
+        extract_qa(),
+        extract_survey(),
+        extract_supervisor(),
+    ]
     built = dbt_build()
     extracts >> built
     publish_reporting(built)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class ContractField:
     name: str
-    kind: str  # text | integer | seconds | boolean | timestamp | date
+    kind: str  # text | integer | number | seconds | boolean | timestamp | date
     required: bool = False
     personal_data: bool = False
     doc: str = ""
@@ -95,6 +95,28 @@ CRM_TICKETS = (
     ContractField("updated_at", "timestamp"),
 )
 
+CRM_TEAM_ASSIGNMENTS = (
+    ContractField("assignment_id", "text", required=True),
+    ContractField("agent_id", "text", required=True),
+    ContractField("team_id", "text", required=True),
+    ContractField("valid_from", "date", required=True, doc="first day in the team"),
+    ContractField("valid_to", "date", doc="last day in the team; empty while current"),
+    ContractField("updated_at", "timestamp"),
+)
+
+CRM_TICKET_EVENTS = (
+    ContractField("event_id", "text", required=True),
+    ContractField("ticket_id", "text", required=True),
+    ContractField(
+        "event_type",
+        "text",
+        required=True,
+        doc="data_correction, routing_correction (operation errors) or reassignment",
+    ),
+    ContractField("responsible_agent_id", "text", doc="whose operation was corrected"),
+    ContractField("occurred_at", "timestamp", required=True),
+)
+
 QA_INSPECTIONS = (
     ContractField("inspection_id", "text", required=True),
     ContractField("record_type", "text", required=True, doc="call, chat or email"),
@@ -125,6 +147,20 @@ QA_RECTIFICATIONS = (
     ContractField("updated_at", "timestamp"),
 )
 
+SUPERVISOR_INPUTS = (
+    ContractField("month", "date", required=True, doc="first day of the month rated"),
+    ContractField("team_id", "text"),
+    ContractField("agent_id", "text", required=True),
+    ContractField("teamwork_rating", "number", doc="supervisor / peer rating 1-5"),
+    ContractField("training_sessions_scheduled", "integer"),
+    ContractField("training_sessions_attended", "integer"),
+    ContractField("exam_score", "number", doc="training exam 0-100; empty if not sat"),
+    ContractField("discipline_points", "integer", doc="discipline deductions"),
+    ContractField("plan_items_due", "integer", doc="improvement-plan items due in the month"),
+    ContractField("plan_items_closed_on_time", "integer"),
+    ContractField("comment_text", "text", personal_data=True, doc="free text; stays in raw"),
+)
+
 # raw table -> contract; a source system's tables share its name as prefix.
 CONTRACTS = {
     "call_center_contacts": CALL_CENTER,
@@ -132,9 +168,16 @@ CONTRACTS = {
     "crm_teams": CRM_TEAMS,
     "crm_agents": CRM_AGENTS,
     "crm_tickets": CRM_TICKETS,
+    "crm_team_assignments": CRM_TEAM_ASSIGNMENTS,
+    "crm_ticket_events": CRM_TICKET_EVENTS,
     "qa_inspections": QA_INSPECTIONS,
     "qa_deductions": QA_DEDUCTIONS,
     "qa_rectifications": QA_RECTIFICATIONS,
+    "supervisor_inputs": SUPERVISOR_INPUTS,
 }
 # The raw table of a source system delivered as one table.
-DEFAULT_TABLE = {"call_center": "call_center_contacts", "survey": "survey_responses"}
+DEFAULT_TABLE = {
+    "call_center": "call_center_contacts",
+    "survey": "survey_responses",
+    "supervisor": "supervisor_inputs",
+}

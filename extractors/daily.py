@@ -20,7 +20,7 @@ from warehouse.connection import connect
 log = logging.getLogger(__name__)
 SOURCES = ALL_SOURCES
 # Delivered as files and read through a vendor mapping (mappings/<vendor>/<source>.yml).
-MAPPED_FILE_SOURCES = ("call_center", "survey")
+MAPPED_FILE_SOURCES = ("call_center", "survey", "supervisor")
 
 
 class SourceNotConfigured(Exception):

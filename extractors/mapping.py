@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -37,12 +38,15 @@ from pydantic import (
 from extractors.contracts import CONTRACTS, DEFAULT_TABLE, ContractField
 from warehouse.landing import RowRejected
 
-FieldType = Literal["text", "integer", "seconds", "duration", "boolean", "timestamp", "date"]
+FieldType = Literal[
+    "text", "integer", "number", "seconds", "duration", "boolean", "timestamp", "date"
+]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
 # Which mapping types can feed which contract kinds.
 FEEDS = {
     "text": {"text"},
     "integer": {"integer"},
+    "number": {"number", "integer"},
     "seconds": {"seconds", "duration"},
     "boolean": {"boolean"},
     "timestamp": {"timestamp"},
@@ -53,6 +57,7 @@ ISO8601 = "iso8601"  # a timestamp format: ISO-8601 with its UTC offset
 DEFAULT_TYPE = {
     "text": "text",
     "integer": "integer",
+    "number": "number",
     "seconds": "seconds",
     "boolean": "boolean",
     "timestamp": "timestamp",
@@ -128,6 +133,18 @@ class Delivery(_Strict):
         return self
 
 
+class SpreadsheetDelivery(_Strict):
+    """Monthly workbooks (one per team per month). `file_pattern` is strftime of the
+    month's first day and may hold a glob (`team_*.xlsx`). Each daily run reads the
+    workbooks of its month and of `months_back` months before: inputs for a month arrive
+    after it ends, before the monthly close."""
+
+    format: Literal["xlsx"]
+    file_pattern: str
+    sheet: str | None = None
+    months_back: int = Field(1, ge=0, le=12)
+
+
 class ApiDelivery(_Strict):
     """A paginated JSON REST endpoint; with a cursor, only what changed in the run's interval."""
 
@@ -171,11 +188,11 @@ class SqlDelivery(_Strict):
 def _delivery_kind(value: Any) -> str:
     """Which delivery model a `delivery:` block is, by its format (files by default)."""
     fmt = value.get("format", "csv") if isinstance(value, dict) else getattr(value, "format", "csv")
-    return {"rest_api": "api", "sqlite": "sql"}.get(fmt, "file")
+    return {"rest_api": "api", "sqlite": "sql", "xlsx": "sheet"}.get(fmt, "file")
 
 
 class SourceMapping(_Strict):
-    source_system: Literal["call_center", "survey", "crm", "qa"]
+    source_system: Literal["call_center", "survey", "crm", "qa", "supervisor"]
     table: str | None = None
     vendor: str
     description: str = ""
@@ -183,7 +200,8 @@ class SourceMapping(_Strict):
     delivery: Annotated[
         Annotated[Delivery, Tag("file")]
         | Annotated[ApiDelivery, Tag("api")]
-        | Annotated[SqlDelivery, Tag("sql")],
+        | Annotated[SqlDelivery, Tag("sql")]
+        | Annotated[SpreadsheetDelivery, Tag("sheet")],
         Discriminator(_delivery_kind),
     ]
     fields: dict[str, FieldSpec]
@@ -434,6 +452,14 @@ class RowParser:
                 raise RowRejected(f"{label}: {text!r} is not a whole number") from None
             if kind == "seconds" and number < 0:
                 raise RowRejected(f"{label}: {number} seconds is negative")
+            return number
+        if kind == "number":
+            try:
+                number = Decimal(text)
+            except InvalidOperation:
+                raise RowRejected(f"{label}: {text!r} is not a number") from None
+            if not number.is_finite():
+                raise RowRejected(f"{label}: {text!r} is not a number")
             return number
         if kind == "duration":
             return _duration_seconds(label, text)

@@ -9,7 +9,7 @@ from pathlib import Path
 DEFAULT_MAPPINGS = Path(__file__).resolve().parents[1] / "mappings" / "simulator"
 
 
-ALL_SOURCES = ("call_center", "crm", "qa", "survey")
+ALL_SOURCES = ("call_center", "crm", "qa", "survey", "supervisor")
 
 
 def enabled_sources() -> tuple[str, ...]:

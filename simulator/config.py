@@ -18,6 +18,15 @@ class SimulationConfig:
     # Deliberate dirt in the deliveries (duplicated and unparseable rows), logged so the
     # tests know exactly what must be quarantined or deduplicated.
     dirt: bool = True
+    # The center's calendar (the same as the dbt seeds business_hours and holidays): e-mail
+    # replies and ticket SLAs run on business time, which stops outside these hours and on
+    # public holidays. Phone and chat are answered every day.
+    holidays: tuple[date, ...] = tuple(date(2026, 10, d) for d in range(1, 8)) + (
+        date(2026, 1, 1),
+        date(2027, 1, 1),
+    )
+    # Ticket SLA in business hours by priority (the seed ticket_sla).
+    sla_business_hours: tuple[tuple[str, int], ...] = (("high", 4), ("normal", 9), ("low", 18))
 
     @property
     def dates(self) -> list[date]:

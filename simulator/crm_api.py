@@ -2,7 +2,9 @@
 
     GET /api/v1/teams?page=N&page_size=M
     GET /api/v1/agents?page=N&page_size=M
+    GET /api/v1/team_assignments?page=N&page_size=M
     GET /api/v1/tickets?updated_since=ISO&updated_before=ISO&page=N&page_size=M
+    GET /api/v1/ticket_events?updated_since=ISO&updated_before=ISO&page=N&page_size=M
 
 Tickets change after the day they were created (first response, resolution). The API
 returns each ticket's state as of `updated_before` when its last change falls in
@@ -29,6 +31,11 @@ class CrmData:
     def __init__(self, folder: Path):
         self.teams = json.loads((folder / "teams.json").read_text())
         self.agents = json.loads((folder / "agents.json").read_text())
+        self.assignments = json.loads((folder / "team_assignments.json").read_text())
+        with (folder / "ticket_events.jsonl").open(encoding="utf-8") as handle:
+            self.events = [json.loads(line) for line in handle]
+        for event in self.events:
+            event["occurred"] = datetime.fromisoformat(event["occurred_at"])
         self.tickets: list[Ticket] = []
         with (folder / "tickets.jsonl").open(encoding="utf-8") as handle:
             for line in handle:
@@ -48,6 +55,11 @@ class CrmData:
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in s.items()}
             for s in states
         ]
+
+    def events_between(self, since: datetime, before: datetime) -> list[dict]:
+        events = [e for e in self.events if since <= e["occurred"] < before]
+        events.sort(key=lambda e: (e["occurred"], e["event_id"]))
+        return [{k: v for k, v in e.items() if k != "occurred"} for e in events]
 
 
 def _page(items: list, query: dict) -> dict:
@@ -73,10 +85,17 @@ def make_handler(data: CrmData):
                     body = _page(data.teams, query)
                 elif url.path == "/api/v1/agents":
                     body = _page(data.agents, query)
-                elif url.path == "/api/v1/tickets":
+                elif url.path == "/api/v1/team_assignments":
+                    body = _page(data.assignments, query)
+                elif url.path in ("/api/v1/tickets", "/api/v1/ticket_events"):
                     since = datetime.fromisoformat(query["updated_since"][0])
                     before = datetime.fromisoformat(query["updated_before"][0])
-                    body = _page(data.tickets_updated(since, before), query)
+                    changed = (
+                        data.tickets_updated
+                        if url.path == "/api/v1/tickets"
+                        else data.events_between
+                    )
+                    body = _page(changed(since, before), query)
                 else:
                     return self._send(404, {"error": f"no such endpoint {url.path}"})
             except (KeyError, ValueError) as error:

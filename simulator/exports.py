@@ -4,7 +4,8 @@
   clock times without a zone, Y/N flags;
 - CRM: JSON files behind the REST API of `simulator.crm_api`;
 - QA: the QA tool's own SQLite database (`qa/qa_tool.sqlite`), times in UTC;
-- surveys: one JSON-lines export per local day of response (`surveys/responses_YYYYMMDD.jsonl`).
+- surveys: one JSON-lines export per local day of response (`surveys/responses_YYYYMMDD.jsonl`);
+- supervisor inputs: one spreadsheet per team per month (`supervisor/YYYY-MM/team_TNN.xlsx`).
 
 With `config.dirt`, some deliveries get a duplicated or unparseable row; every one is
 written to `dirt.json` so the tests know what must be deduplicated or quarantined.
@@ -49,6 +50,7 @@ def write_all(world: World, out_dir: Path) -> list[dict]:
     write_crm(world, out_dir / "crm")
     write_qa(world, out_dir / "qa" / "qa_tool.sqlite")
     write_surveys(world, out_dir / "surveys", dirt)
+    write_supervisor_inputs(world, out_dir / "supervisor", dirt)
     (out_dir / "dirt.json").write_text(json.dumps(dirt, indent=1))
     return dirt
 
@@ -127,20 +129,37 @@ def write_crm(world: World, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     updated = datetime.combine(world.config.start_date, datetime.min.time(), tzinfo=world.tz)
     teams = [asdict(t) | {"updated_at": updated.isoformat()} for t in world.teams]
+    last_day = world.config.dates[-1]
     agents = [
         {
             "agent_id": a.agent_id,
             "agent_name": a.agent_name,
-            "team_id": a.team_id,
+            # The roster shows today's team; the history is in team_assignments.
+            "team_id": world.team_on(a.agent_id, min(last_day, a.left_on or last_day)) or a.team_id,
             "primary_channel": a.primary_channel,
             "hired_on": a.hired_on.isoformat(),
-            "left_on": None,
+            "left_on": a.left_on.isoformat() if a.left_on else None,
             "updated_at": updated.isoformat(),
         }
         for a in world.agents
     ]
+    assignments = [
+        {
+            "id": a.assignment_id,
+            "agent": a.agent_id,
+            "team": a.team_id,
+            "from": a.valid_from.isoformat(),
+            "to": a.valid_to.isoformat() if a.valid_to else None,
+            "updated_at": updated.isoformat(),
+        }
+        for a in world.assignments
+    ]
     (folder / "teams.json").write_text(json.dumps(teams))
     (folder / "agents.json").write_text(json.dumps(agents))
+    (folder / "team_assignments.json").write_text(json.dumps(assignments))
+    with (folder / "ticket_events.jsonl").open("w", encoding="utf-8") as handle:
+        for e in world.ticket_events:
+            handle.write(json.dumps(asdict(e) | {"occurred_at": e.occurred_at.isoformat()}) + "\n")
     with (folder / "tickets.jsonl").open("w", encoding="utf-8") as handle:
         for t in world.tickets:
             record = {
@@ -251,3 +270,59 @@ def write_surveys(world: World, folder: Path, dirt: list[dict]) -> None:
                     }
                 )
         (folder / name).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+
+SUPERVISOR_HEADER = (
+    "Month",
+    "Team",
+    "Agent ID",
+    "Teamwork (1-5)",
+    "Training sessions",
+    "Sessions attended",
+    "Exam score",
+    "Discipline points",
+    "Plan items due",
+    "Plan items closed on time",
+    "Supervisor comment",
+)
+
+
+def write_supervisor_inputs(world: World, folder: Path, dirt: list[dict]) -> None:
+    """One workbook per team per month, as the team's supervisor fills it in."""
+    from openpyxl import Workbook
+
+    sheets: dict[tuple[str, str], list[list]] = {}
+    for i in world.supervisor_inputs:
+        sheets.setdefault((f"{i.month:%Y-%m}", i.team_id), []).append(
+            [
+                f"{i.month:%Y-%m}",
+                i.team_id,
+                i.agent_id,
+                i.teamwork_rating,
+                i.training_sessions_scheduled,
+                i.training_sessions_attended,
+                i.exam_score,
+                i.discipline_points,
+                i.plan_items_due,
+                i.plan_items_closed_on_time,
+                i.comment,
+            ]
+        )
+    for (month, team_id), rows in sorted(sheets.items()):
+        name = f"{month}/team_{team_id}.xlsx"
+        if world.config.dirt and team_id == world.teams[0].team_id:
+            # A typo the spreadsheet let through: an exam score out of range.
+            bad = list(rows[0])
+            bad[2], bad[6] = f"{bad[2]}-TYPO", 130
+            rows = [*rows, bad]
+            dirt.append(
+                {"source": "supervisor", "object": name, "kind": "out_of_range", "key": bad[2]}
+            )
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "Monthly inputs"
+        sheet.append(SUPERVISOR_HEADER)
+        for row in rows:
+            sheet.append(row)
+        (folder / month).mkdir(parents=True, exist_ok=True)
+        book.save(folder / name)

@@ -8,7 +8,7 @@ events as the first three days of the demo month.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -94,10 +94,55 @@ class Team:
 class Agent:
     agent_id: str
     agent_name: str
-    team_id: str
+    team_id: str  # the team on the day the agent was hired
     primary_channel: str
     hired_on: date
     skill: float
+    left_on: date | None = None  # the last day worked
+
+    def employed_on(self, day: date) -> bool:
+        return self.hired_on <= day and (self.left_on is None or day <= self.left_on)
+
+
+@dataclass(frozen=True)
+class TeamAssignment:
+    """The CRM's team-assignment history: the agent belongs to the team from valid_from
+    to valid_to (inclusive; None while current)."""
+
+    assignment_id: str
+    agent_id: str
+    team_id: str
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass
+class TicketEvent:
+    """A CRM ticket event: a correction of the agent's data entry or routing, or a
+    reassignment (workload, not an error)."""
+
+    event_id: str
+    ticket_id: str
+    event_type: str  # data_correction | routing_correction | reassignment
+    responsible_agent_id: str
+    occurred_at: datetime
+
+
+@dataclass
+class SupervisorInput:
+    """One agent's line in the team's monthly supervisor spreadsheet."""
+
+    month: date
+    team_id: str
+    agent_id: str
+    teamwork_rating: float
+    training_sessions_scheduled: int
+    training_sessions_attended: int
+    exam_score: int | None
+    discipline_points: int
+    plan_items_due: int
+    plan_items_closed_on_time: int
+    comment: str
 
 
 @dataclass
@@ -226,18 +271,33 @@ class World:
     surveys: list[Survey] = field(default_factory=list)
     inspections: list[Inspection] = field(default_factory=list)
     rectifications: list[Rectification] = field(default_factory=list)
+    assignments: list[TeamAssignment] = field(default_factory=list)
+    ticket_events: list[TicketEvent] = field(default_factory=list)
+    supervisor_inputs: list[SupervisorInput] = field(default_factory=list)
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.config.timezone)
 
+    def team_on(self, agent_id: str, day: date) -> str | None:
+        for a in self.assignments:
+            if (
+                a.agent_id == agent_id
+                and a.valid_from <= day
+                and (a.valid_to is None or day <= a.valid_to)
+            ):
+                return a.team_id
+        return None
+
 
 def build_world(config: SimulationConfig) -> World:
     teams, agents = _roster(config)
     world = World(config=config, teams=teams, agents=agents)
+    world.assignments = _team_assignments(config, teams, agents)
     customers = _customer_pool(config)
     for day in config.dates:
         _simulate_day(world, day, customers)
+    world.supervisor_inputs = _supervisor_inputs(world)
     return world
 
 
@@ -274,7 +334,54 @@ def _roster(config: SimulationConfig) -> tuple[list[Team], list[Agent]]:
         )
         for i in range(config.n_agents)
     ]
+    # Mid-month movers of the roster: two joiners (on the 10th and the 25th: the second
+    # works too few days to be ranked) and a leaver (last day the 20th).
+    n = config.n_agents
+    start = config.start_date
+    changes = {n - 1: {"hired_on": start + timedelta(days=9)}}
+    changes[n - 2] = {"hired_on": start + timedelta(days=24)}
+    changes[n - 3] = {"left_on": start + timedelta(days=19)}
+    for index, change in changes.items():
+        if index >= 0:
+            agents[index] = replace(agents[index], **change)
     return teams, agents
+
+
+def _team_assignments(
+    config: SimulationConfig, teams: list[Team], agents: list[Agent]
+) -> list[TeamAssignment]:
+    """Each agent's team history: two agents move to the next team on the 12th of every
+    simulated month (they count for the old team until the 11th)."""
+    moves: dict[str, list[tuple[date, int]]] = {}
+    for day in config.dates:
+        if day.day != 12:
+            continue
+        rng = random.Random(f"{config.seed}:moves:{day:%Y-%m}")
+        for agent in rng.sample(agents, k=min(2, len(agents))):
+            moves.setdefault(agent.agent_id, []).append((day, rng.randrange(1, len(teams) or 1)))
+    assignments = []
+    team_index = {t.team_id: i for i, t in enumerate(teams)}
+    for agent in agents:
+        team, since, number = agent.team_id, agent.hired_on, 0
+        for day, step in sorted(moves.get(agent.agent_id, [])):
+            number += 1
+            assignments.append(
+                TeamAssignment(
+                    f"TA{agent.agent_id}-{number}",
+                    agent.agent_id,
+                    team,
+                    since,
+                    day - timedelta(days=1),
+                )
+            )
+            team = teams[(team_index[team] + step) % len(teams)].team_id
+            since = day
+        assignments.append(
+            TeamAssignment(
+                f"TA{agent.agent_id}-{number + 1}", agent.agent_id, team, since, agent.left_on
+            )
+        )
+    return assignments
 
 
 def _customer_pool(config: SimulationConfig) -> list[str]:
@@ -290,14 +397,19 @@ def _at(day: date, clock: time, tz: ZoneInfo) -> datetime:
 
 
 def _within_hours(moment: datetime, config: SimulationConfig, rng: random.Random) -> datetime:
-    """Move a reply that would fall outside working hours to the next opening."""
-    opens = _at(moment.date(), config.opens_at, moment.tzinfo)
-    closes = _at(moment.date(), config.closes_at, moment.tzinfo)
-    if moment < opens:
-        return opens + timedelta(seconds=rng.randint(60, 3600))
-    if moment >= closes:
-        return opens + timedelta(days=1, seconds=rng.randint(60, 3600))
-    return moment
+    """Move an e-mail reply that would fall outside working hours, or on a public holiday,
+    to some minutes after the next opening."""
+    day = moment.date()
+    if day not in config.holidays:
+        opens = _at(day, config.opens_at, moment.tzinfo)
+        if moment < opens:
+            return opens + timedelta(seconds=rng.randint(60, 3600))
+        if moment < _at(day, config.closes_at, moment.tzinfo):
+            return moment
+    day += timedelta(days=1)
+    while day in config.holidays:
+        day += timedelta(days=1)
+    return _at(day, config.opens_at, moment.tzinfo) + timedelta(seconds=rng.randint(60, 3600))
 
 
 def _simulate_day(world: World, day: date, customers: list[str]) -> None:
@@ -305,8 +417,10 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
     rng = random.Random(f"{config.seed}:{day.isoformat()}")
     opens = _at(day, config.opens_at, tz)
     open_seconds = int((_at(day, config.closes_at, tz) - opens).total_seconds())
-    working = [a for a in world.agents if a.hired_on <= day and rng.random() < 0.86]
-    email_agents = [a for a in world.agents if a.primary_channel == "email"] or world.agents
+    employed = [a for a in world.agents if a.employed_on(day)]
+    working = [a for a in employed if rng.random() < 0.86]
+    email_agents = [a for a in employed if a.primary_channel == "email"] or employed
+    first_ticket = len(world.tickets)
     seq = 0
 
     def next_id(prefix: str) -> str:
@@ -423,6 +537,67 @@ def _simulate_day(world: World, day: date, customers: list[str]) -> None:
     _abandoned_calls(world, rng, customers, next_id, opens, open_seconds, answered_today)
     for record in handled:
         _survey_and_inspect(world, rng, record, next_id)
+    for ticket in world.tickets[first_ticket:]:
+        _ticket_events(world, rng, ticket)
+
+
+def _ticket_events(world: World, rng: random.Random, ticket: Ticket) -> None:
+    draws = (("data_correction", 0.04), ("routing_correction", 0.02), ("reassignment", 0.03))
+    for number, (event_type, chance) in enumerate(draws, start=1):
+        if rng.random() < chance:
+            world.ticket_events.append(
+                TicketEvent(
+                    event_id=f"EV{ticket.ticket_id[2:]}-{number}",
+                    ticket_id=ticket.ticket_id,
+                    event_type=event_type,
+                    responsible_agent_id=ticket.assignee_agent_id,
+                    occurred_at=ticket.first_response_at
+                    + timedelta(seconds=rng.randint(600, 20 * 3600)),
+                )
+            )
+
+
+def _months(config: SimulationConfig) -> list[tuple[date, date]]:
+    """(first day, last day) of every calendar month the simulation covers completely."""
+    covered = set(config.dates)
+    months = []
+    for day in config.dates:
+        if day.day == 1:
+            last = (day + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            if last in covered:
+                months.append((day, last))
+    return months
+
+
+def _supervisor_inputs(world: World) -> list[SupervisorInput]:
+    """The supervisors' monthly spreadsheet lines: every agent employed in the month, under
+    the team the agent ended the month in."""
+    inputs = []
+    for first, last in _months(world.config):
+        rng = random.Random(f"{world.config.seed}:supervisor:{first:%Y-%m}")
+        for agent in world.agents:
+            if agent.hired_on > last or (agent.left_on and agent.left_on < first):
+                continue
+            scheduled = rng.choice((2, 3, 4))
+            due = rng.choice((0, 0, 1, 2, 3))
+            inputs.append(
+                SupervisorInput(
+                    month=first,
+                    team_id=world.team_on(agent.agent_id, min(last, agent.left_on or last)),
+                    agent_id=agent.agent_id,
+                    teamwork_rating=round(
+                        min(5.0, max(1.0, rng.gauss(2 + 3 * agent.skill, 0.5))), 1
+                    ),
+                    training_sessions_scheduled=scheduled,
+                    training_sessions_attended=rng.randint(max(0, scheduled - 2), scheduled),
+                    exam_score=None if rng.random() < 0.1 else rng.randint(55, 100),
+                    discipline_points=rng.choices((0, 1, 2, 5), weights=(0.7, 0.15, 0.1, 0.05))[0],
+                    plan_items_due=due,
+                    plan_items_closed_on_time=rng.randint(0, due),
+                    comment=rng.choice(("", "steady month", "called customer Mr. Wang back late")),
+                )
+            )
+    return inputs
 
 
 def _abandoned_calls(world, rng, customers, next_id, opens, open_seconds, answered_today) -> None:

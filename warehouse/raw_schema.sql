@@ -190,6 +190,58 @@ create table if not exists raw.survey_responses (
     content_hash text not null
 );
 
+create table if not exists raw.crm_team_assignments (
+    assignment_id text,
+    agent_id text,
+    team_id text,
+    valid_from date,
+    valid_to date,
+    updated_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.crm_ticket_events (
+    event_id text,
+    ticket_id text,
+    event_type text,
+    responsible_agent_id text,
+    occurred_at timestamptz,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
+create table if not exists raw.supervisor_inputs (
+    month date,
+    team_id text,
+    agent_id text,
+    teamwork_rating numeric,
+    training_sessions_scheduled integer,
+    training_sessions_attended integer,
+    exam_score numeric,
+    discipline_points integer,
+    plan_items_due integer,
+    plan_items_closed_on_time integer,
+    comment_text text,
+    source_system text not null,
+    source_object text not null,
+    source_position text not null,
+    batch_id text not null,
+    batch_date date not null,
+    extracted_at timestamptz not null,
+    content_hash text not null
+);
+
 -- Columns added after the first release: existing warehouses gain them here.
 alter table raw.call_center_contacts add column if not exists queue_seconds integer;
 alter table raw.call_center_contacts add column if not exists quality_flags text;
@@ -200,7 +252,8 @@ declare
 begin
     foreach t in array array[
         'call_center_contacts', 'crm_teams', 'crm_agents', 'crm_tickets', 'qa_inspections',
-        'qa_deductions', 'qa_rectifications', 'survey_responses'
+        'qa_deductions', 'qa_rectifications', 'survey_responses', 'crm_team_assignments',
+        'crm_ticket_events', 'supervisor_inputs'
     ] loop
         execute format(
             'create index if not exists %I on raw.%I (source_system, batch_date)',

@@ -1,4 +1,4 @@
-"""Parse CRM API pages into raw.crm_teams, raw.crm_agents and raw.crm_tickets.
+"""Parse CRM API pages into the raw.crm_* tables (roster, team history, tickets, events).
 
 The vendor mapping says which JSON keys hold each field; the rules every ticket keeps,
 whatever the CRM, are here.
@@ -13,10 +13,17 @@ from extractors.contracts import CONTRACTS
 from extractors.mapping import RowParser, json_record
 from warehouse.landing import RowRejected, SourceRow
 
-CRM_TABLES = ("crm_teams", "crm_agents", "crm_tickets")
+CRM_TABLES = (
+    "crm_teams",
+    "crm_agents",
+    "crm_team_assignments",
+    "crm_tickets",
+    "crm_ticket_events",
+)
 COLUMNS = {table: tuple(f.name for f in CONTRACTS[table]) for table in CRM_TABLES}
 TICKET_CHANNELS = frozenset({"phone", "chat", "email"})
 TICKET_STATUSES = frozenset({"open", "responded", "resolved", "closed"})
+TICKET_EVENT_TYPES = frozenset({"data_correction", "routing_correction", "reassignment"})
 
 
 def check_ticket(values: tuple) -> None:
@@ -29,6 +36,20 @@ def check_ticket(values: tuple) -> None:
         raise RowRejected("resolved_at: resolved before it was created")
 
 
+def check_assignment(values: tuple) -> None:
+    row = dict(zip(COLUMNS["crm_team_assignments"], values, strict=True))
+    if row["valid_to"] is not None and row["valid_to"] < row["valid_from"]:
+        raise RowRejected("valid_to: the assignment ends before it starts")
+
+
+def check_event(values: tuple) -> None:
+    row = dict(zip(COLUMNS["crm_ticket_events"], values, strict=True))
+    if row["event_type"] not in TICKET_EVENT_TYPES:
+        raise RowRejected(
+            f"event_type: {row['event_type']!r} is not one of {sorted(TICKET_EVENT_TYPES)}"
+        )
+
+
 def _no_rule(values: tuple) -> None:
     """Roster rows keep only the contract's required fields."""
 
@@ -36,7 +57,9 @@ def _no_rule(values: tuple) -> None:
 CHECKS: dict[str, Callable[[tuple], None]] = {
     "crm_teams": _no_rule,
     "crm_agents": _no_rule,
+    "crm_team_assignments": check_assignment,
     "crm_tickets": check_ticket,
+    "crm_ticket_events": check_event,
 }
 
 

@@ -11,7 +11,13 @@ from extractors.batch import business_day
 from tests.conftest import REPO_ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")
-EXTRACTS = {"extract_call_center", "extract_crm", "extract_qa", "extract_survey"}
+EXTRACTS = {
+    "extract_call_center",
+    "extract_crm",
+    "extract_qa",
+    "extract_survey",
+    "extract_supervisor",
+}
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ def test_the_cli_prints_the_report_and_refuses_a_broken_mapping(tmp_path):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, ("call_center", "crm", "qa", "survey")),
+        (None, ("call_center", "crm", "qa", "survey", "supervisor")),
         ("call_center", ("call_center",)),
         (" crm , survey ", ("crm", "survey")),
     ],

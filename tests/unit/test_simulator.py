@@ -56,7 +56,7 @@ def test_the_default_center_is_shaped_like_the_domain():
 
 
 def test_the_crm_cursor_shows_each_ticket_as_of_the_window(tmp_path):
-    world = build_world(SimulationConfig(days=3, n_agents=20))
+    world = build_world(SimulationConfig(start_date=date(2026, 10, 8), days=3, n_agents=20))
     exports.write_crm(world, tmp_path)
     crm = CrmData(tmp_path)
     tz = world.tz
@@ -64,9 +64,9 @@ def test_the_crm_cursor_shows_each_ticket_as_of_the_window(tmp_path):
         t
         for t in world.tickets
         if t.channel == "email"
-        and t.created_at.astimezone(tz).date() == date(2026, 10, 1)
-        and t.resolved_at.astimezone(tz).date() == date(2026, 10, 2)
-        and t.first_response_at.astimezone(tz).date() == date(2026, 10, 1)
+        and t.created_at.astimezone(tz).date() == date(2026, 10, 8)
+        and t.resolved_at.astimezone(tz).date() == date(2026, 10, 9)
+        and t.first_response_at.astimezone(tz).date() == date(2026, 10, 8)
     )
 
     def day(d: date) -> datetime:
@@ -74,11 +74,11 @@ def test_the_crm_cursor_shows_each_ticket_as_of_the_window(tmp_path):
 
     first = {
         s["ticket_id"]: s
-        for s in crm.tickets_updated(day(date(2026, 10, 1)), day(date(2026, 10, 2)))
+        for s in crm.tickets_updated(day(date(2026, 10, 8)), day(date(2026, 10, 9)))
     }
     second = {
         s["ticket_id"]: s
-        for s in crm.tickets_updated(day(date(2026, 10, 2)), day(date(2026, 10, 3)))
+        for s in crm.tickets_updated(day(date(2026, 10, 9)), day(date(2026, 10, 10)))
     }
     assert first[ticket.ticket_id]["status"] == "responded"
     assert first[ticket.ticket_id]["resolved_at"] is None

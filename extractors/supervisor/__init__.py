@@ -1,0 +1,1 @@
+"""The monthly supervisor inputs: one workbook per team per month."""
