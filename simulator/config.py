@@ -26,7 +26,7 @@ class SimulationConfig:
         date(2027, 1, 1),
     )
     # Ticket SLA in business hours by priority (the seed ticket_sla).
-    sla_business_hours: tuple[tuple[str, int], ...] = (("high", 4), ("normal", 9), ("low", 18))
+    sla_business_hours: tuple[tuple[str, int], ...] = (("high", 9), ("normal", 18), ("low", 27))
 
     @property
     def dates(self) -> list[date]:

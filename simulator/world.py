@@ -589,11 +589,12 @@ def _supervisor_inputs(world: World) -> list[SupervisorInput]:
                         min(5.0, max(1.0, rng.gauss(2 + 3 * agent.skill, 0.5))), 1
                     ),
                     training_sessions_scheduled=scheduled,
-                    training_sessions_attended=rng.randint(max(0, scheduled - 2), scheduled),
+                    training_sessions_attended=scheduled
+                    - rng.choices((0, 1, 2), weights=(0.6, 0.3, 0.1))[0],
                     exam_score=None if rng.random() < 0.1 else rng.randint(55, 100),
                     discipline_points=rng.choices((0, 1, 2, 5), weights=(0.7, 0.15, 0.1, 0.05))[0],
                     plan_items_due=due,
-                    plan_items_closed_on_time=rng.randint(0, due),
+                    plan_items_closed_on_time=max(0, due - rng.choice((0, 0, 0, 1))),
                     comment=rng.choice(("", "steady month", "called customer Mr. Wang back late")),
                 )
             )

@@ -1,8 +1,10 @@
 -- One row per agent per local day of first reply to e-mails: the day the agent did the work.
+-- E-mail first response time is in business time: the clock stops outside working hours
+-- and on holidays.
 with
 
 tickets as (
-    select * from {{ ref('stg_crm__tickets') }}
+    select * from {{ ref('int_tickets_timed_in_business_hours') }}
 ),
 
 final as (
@@ -10,7 +12,7 @@ final as (
         assignee_agent_id as agent_id,
         {{ local_date('first_response_at') }} as business_date,
         count(*) as email_contacts_handled,
-        sum(extract(epoch from first_response_at - created_at)) as first_response_seconds_sum,
+        sum(first_response_business_seconds) as first_response_seconds_sum,
         count(*) as first_response_count
     from tickets
     where channel = 'email' and first_response_at is not null

@@ -16,7 +16,8 @@ sources as (
         coalesce(bool_or(source_system = 'call_center'), false) as has_call_center,
         coalesce(bool_or(source_system = 'crm'), false) as has_crm,
         coalesce(bool_or(source_system = 'qa'), false) as has_qa,
-        coalesce(bool_or(source_system = 'survey'), false) as has_survey
+        coalesce(bool_or(source_system = 'survey'), false) as has_survey,
+        coalesce(bool_or(source_system = 'supervisor'), false) as has_supervisor
     from batches
 ),
 
@@ -34,6 +35,7 @@ final as (
         sources.has_crm,
         sources.has_qa,
         sources.has_survey,
+        sources.has_supervisor,
         contact_fields.has_queue_wait,
         contact_fields.has_hold,
         contact_fields.has_acw

@@ -1,11 +1,31 @@
--- One row per channel per KPI per period in which its scoring rule holds: the scorecard's
--- single definition of "the rule in force". A channel's own rule beats 'all'; a later
--- effective_from beats an earlier one. Channel 'all' holds the rules for agents whose
--- channel has none of its own. valid_to is the next change (exclusive) or NULL.
+-- One row per scorecard scope (team, channel) per KPI per period in which its scoring
+-- rule holds: the single definition of "the rule in force". The most specific rule wins:
+-- a team's own rule beats the all-teams rule, a channel's own rule beats 'all'; among
+-- equally specific rules the latest effective_from wins. Scope team_id '*' holds the rules
+-- of teams without overrides, channel 'all' those of channels without their own.
+-- valid_to is the next change (exclusive) or NULL.
 with
 
 scoring as (
-    select * from {{ ref('kpi_scoring') }}
+    select
+        kpi_code,
+        coalesce(nullif(trim(team_id), ''), '*') as team_id,
+        channel,
+        effective_from,
+        weight,
+        direction,
+        target,
+        floor,
+        band_low,
+        band_high,
+        band_falloff,
+        cap,
+        min_sample
+    from {{ ref('kpi_scoring') }}
+),
+
+teams as (
+    select distinct team_id from scoring
 ),
 
 channels as (
@@ -18,7 +38,8 @@ change_dates as (
 
 candidates as (
     select
-        channels.channel,
+        teams.team_id as scope_team_id,
+        channels.channel as scope_channel,
         change_dates.valid_from,
         scoring.kpi_code,
         scoring.weight,
@@ -31,20 +52,33 @@ candidates as (
         scoring.cap,
         scoring.min_sample,
         row_number() over (
-            partition by channels.channel, change_dates.valid_from, scoring.kpi_code
-            order by (scoring.channel = channels.channel) desc, scoring.effective_from desc
+            partition by teams.team_id, channels.channel, change_dates.valid_from, scoring.kpi_code
+            order by
+                (scoring.team_id = teams.team_id) desc,
+                (scoring.channel = channels.channel) desc,
+                scoring.effective_from desc
         ) as rule_rank
-    from channels
+    from teams
+    cross join channels
     cross join change_dates
     inner join scoring
         on
-            scoring.channel in (channels.channel, 'all')
+            scoring.team_id in (teams.team_id, '*')
+            and scoring.channel in (channels.channel, 'all')
             and change_dates.valid_from >= scoring.effective_from
 ),
 
+in_force as (
+    select * from candidates
+    where rule_rank = 1
+),
+
 final as (
+    -- Consecutive periods with the same rule are not merged: valid_from/valid_to delimit
+    -- each change date's rule set, which is what the weights test checks.
     select
-        channel,
+        scope_team_id as team_id,
+        scope_channel as channel,
         kpi_code,
         direction,
         weight,
@@ -56,9 +90,10 @@ final as (
         cap,
         min_sample,
         valid_from,
-        lead(valid_from) over (partition by channel, kpi_code order by valid_from) as valid_to
-    from candidates
-    where rule_rank = 1
+        lead(valid_from) over (
+            partition by scope_team_id, scope_channel, kpi_code order by valid_from
+        ) as valid_to
+    from in_force
 )
 
 select * from final

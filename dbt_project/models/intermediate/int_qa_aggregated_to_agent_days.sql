@@ -1,4 +1,4 @@
--- One row per agent per local day of inspected work.
+-- One row per agent per local day of inspected work (not the day of the inspection).
 with
 
 inspections as (
@@ -11,6 +11,8 @@ final as (
         business_date,
         sum(qa_score) as qa_score_sum,
         count(*) as qa_inspection_count,
+        count(*) filter (where is_accurate) as qa_accurate_count,
+        sum(compliance_score) as compliance_score_sum,
         sum(severe_defect_count) as qa_severe_defect_count
     from inspections
     group by agent_id, business_date

@@ -1,9 +1,11 @@
--- One row per assignee per local day on which tickets fell due. Only tickets due before the
--- CRM watermark (how far the updated_since cursor has been read) count: their outcome is known.
+-- One row per assignee per local day on which tickets fell due, with how many of them were
+-- resolved on time. Due and on time are in business time (int_tickets_timed_in_business_hours).
+-- Only tickets due before the CRM watermark (how far the updated_since cursor has been
+-- read) count: their outcome is known.
 with
 
 tickets as (
-    select * from {{ ref('stg_crm__tickets') }}
+    select * from {{ ref('int_tickets_timed_in_business_hours') }}
 ),
 
 batches as (
@@ -18,12 +20,12 @@ watermark as (
 final as (
     select
         tickets.assignee_agent_id as agent_id,
-        {{ local_date('tickets.sla_due_at') }} as business_date,
+        {{ local_date('tickets.sla_business_due_at') }} as business_date,
         count(*) as tickets_due_count,
-        count(*) filter (where tickets.resolved_at <= tickets.sla_due_at) as tickets_on_time_count
+        count(*) filter (where tickets.is_resolved_on_time) as tickets_on_time_count
     from tickets
     cross join watermark
-    where tickets.sla_due_at < watermark.known_until
+    where tickets.sla_business_due_at < watermark.known_until
     group by 1, 2
 )
 

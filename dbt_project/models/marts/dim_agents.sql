@@ -1,7 +1,9 @@
--- One row per agent: everyone on the CRM roster (with the team the roster gives today),
--- plus anyone who did work in a source without being on the roster (no team). Where no
--- roster source is configured (a call-center-only install) the second kind is everyone.
--- (Team history per day is the KPI-catalog issue's SCD; the seam is here.)
+-- One row per agent per period in one team (slowly changing dimension, type 2): an agent
+-- who moves team on the 12th has a row for the old team valid until the 11th and one for
+-- the new team from the 12th. valid_from is inclusive, valid_to exclusive (NULL while
+-- current). The history comes from the CRM's team assignments; an agent on the roster
+-- without any assignment gets one row for the roster's team. Anyone who did work without
+-- being on the roster gets one row without a team (a call-center-only install: everyone).
 with
 
 agents as (
@@ -12,14 +14,35 @@ teams as (
     select * from {{ ref('stg_crm__teams') }}
 ),
 
+assignments as (
+    select * from {{ ref('stg_crm__team_assignments') }}
+),
+
 contacts as (
     select * from {{ ref('stg_call_center__contacts') }}
 ),
 
-roster as (
+team_periods as (
+    select
+        agent_id,
+        team_id,
+        valid_from,
+        valid_to + 1 as valid_to
+    from assignments
+    union all
     select
         agents.agent_id,
         agents.team_id,
+        coalesce(agents.hired_on, date '1900-01-01') as valid_from,
+        null::date as valid_to
+    from agents
+    where not exists (select from assignments where assignments.agent_id = agents.agent_id)
+),
+
+roster as (
+    select
+        team_periods.agent_id,
+        team_periods.team_id,
         agents.agent_name,
         teams.team_name,
         teams.business_line,
@@ -28,9 +51,12 @@ roster as (
         agents.primary_channel,
         true as is_in_roster,
         agents.hired_on,
-        agents.left_on
-    from agents
-    left join teams on agents.team_id = teams.team_id
+        agents.left_on,
+        team_periods.valid_from,
+        team_periods.valid_to
+    from team_periods
+    inner join agents on team_periods.agent_id = agents.agent_id
+    left join teams on team_periods.team_id = teams.team_id
 ),
 
 seen_only_at_work as (
@@ -45,17 +71,39 @@ seen_only_at_work as (
         mode() within group (order by contacts.channel) as primary_channel,
         false as is_in_roster,
         null::date as hired_on,
-        null::date as left_on
+        null::date as left_on,
+        date '1900-01-01' as valid_from,
+        null::date as valid_to
     from contacts
-    left join roster on contacts.agent_id = roster.agent_id
-    where contacts.agent_id is not null and roster.agent_id is null
+    left join agents on contacts.agent_id = agents.agent_id
+    where contacts.agent_id is not null and agents.agent_id is null
     group by contacts.agent_id
 ),
 
-final as (
+unioned as (
     select * from roster
     union all
     select * from seen_only_at_work
+),
+
+final as (
+    select
+        agent_id || '@' || valid_from as agent_version_key,
+        agent_id,
+        team_id,
+        agent_name,
+        team_name,
+        business_line,
+        supervisor_name,
+        lead_name,
+        primary_channel,
+        is_in_roster,
+        hired_on,
+        left_on,
+        valid_from,
+        valid_to,
+        valid_to is null as is_current
+    from unioned
 )
 
 select * from final

@@ -1,14 +1,20 @@
--- One row per agent per month per scorecard KPI: value, sample, weight, target, attainment
--- and score. A KPI with a sample below its minimum is shown but not scored; its weight is
+-- One row per agent per month per KPI of the catalog: value, sample, and, for the KPIs with
+-- a scoring rule in force for the agent's team and channel, weight, target, attainment and
+-- score. A KPI whose sample is below its minimum is shown but not scored; its weight is
 -- shared pro rata among the agent's scored KPIs (effective_weight).
 with
 
 months as (
-    select * from {{ ref('int_agent_days_rolled_up_to_months') }}
+    select * from {{ ref('int_agent_months') }}
 ),
 
 agents as (
-    select * from {{ ref('dim_agents') }}
+    -- The channel is the agent's, not the team period's: any version carries it.
+    select distinct on (agent_id)
+        agent_id,
+        primary_channel
+    from {{ ref('dim_agents') }}
+    order by agent_id, valid_from desc
 ),
 
 rules_in_force as (
@@ -19,75 +25,65 @@ kpi_values as (
     select
         months.agent_id,
         months.month_start,
-        agents.team_id,
+        months.team_id,
         agents.primary_channel,
         kpi.kpi_code,
         kpi.numerator,
         kpi.denominator,
-        kpi.numerator / nullif(kpi.denominator, 0) * kpi.scale as kpi_value
+        kpi.kpi_value
     from months
     left join agents on months.agent_id = agents.agent_id
-    cross join lateral (
-        values
-        ('first_response_time', months.first_response_seconds_sum::numeric, months.first_response_count, 1),
-        ('average_handle_time', months.handle_seconds_sum::numeric, months.handle_count, 1),
-        ('first_contact_resolution', months.fcr_resolved_count::numeric, months.fcr_eligible_count, 1),
-        ('ticket_on_time_rate', months.tickets_on_time_count::numeric, months.tickets_due_count, 1),
-        ('qa_score', months.qa_score_sum::numeric, months.qa_inspection_count, 1),
-        ('complaint_rate', months.complaint_count::numeric, months.contacts_handled, 1),
-        ('csat', months.csat_score_sum::numeric, months.csat_response_count, 1),
-        (
-            'nps',
-            (months.nps_promoter_count - months.nps_detractor_count)::numeric,
-            months.nps_response_count,
-            100
-        )
-    ) as kpi (kpi_code, numerator, denominator, scale)
+    {{ kpi_values_lateral('months') }}
 ),
 
-channels_with_rules as (
-    select distinct channel from rules_in_force
-),
-
-kpis_with_rule_channel as (
-    -- An agent whose channel has no rules of its own is scored by the 'all' rules.
+scopes as (
+    -- A team (channel) without rules of its own is scored by the all-teams ('*') rules
+    -- (the 'all' channel rules).
     select
         kpi_values.*,
-        coalesce(channels_with_rules.channel, 'all') as rule_channel
+        coalesce(team_scopes.team_id, '*') as rule_team_id,
+        coalesce(channel_scopes.channel, 'all') as rule_channel
     from kpi_values
-    left join channels_with_rules on kpi_values.primary_channel = channels_with_rules.channel
+    left join (select distinct team_id from rules_in_force) as team_scopes
+        on kpi_values.team_id = team_scopes.team_id
+    left join (select distinct channel from rules_in_force) as channel_scopes
+        on kpi_values.primary_channel = channel_scopes.channel
 ),
 
 scored as (
     select
-        kpi_values.agent_id,
-        kpi_values.month_start,
-        kpi_values.team_id,
-        kpi_values.primary_channel,
-        kpi_values.kpi_code,
-        kpi_values.numerator,
-        kpi_values.denominator,
-        kpi_values.kpi_value,
+        scopes.agent_id,
+        scopes.month_start,
+        scopes.team_id,
+        scopes.primary_channel,
+        scopes.kpi_code,
+        scopes.numerator,
+        scopes.denominator,
+        scopes.kpi_value,
         rules.weight,
         rules.direction,
         rules.target,
         rules.floor,
         rules.band_low,
         rules.band_high,
+        rules.band_falloff,
         rules.cap,
         rules.min_sample,
-        coalesce(kpi_values.kpi_value is not null and kpi_values.denominator >= rules.min_sample, false)
-            as is_scored,
-        {{ attainment('rules.direction', 'kpi_values.kpi_value', 'rules.floor', 'rules.target',
+        coalesce(
+            rules.weight > 0 and scopes.kpi_value is not null and scopes.denominator >= rules.min_sample,
+            false
+        ) as is_scored,
+        {{ attainment('rules.direction', 'scopes.kpi_value', 'rules.floor', 'rules.target',
                       'rules.band_low', 'rules.band_high', 'rules.band_falloff', 'rules.cap') }} as attainment
-    from kpis_with_rule_channel as kpi_values
+    from scopes
     -- A KPI with no rule in force for the month is shown, not scored.
     left join rules_in_force as rules
         on
-            kpi_values.kpi_code = rules.kpi_code
-            and kpi_values.rule_channel = rules.channel
-            and kpi_values.month_start >= rules.valid_from
-            and (rules.valid_to is null or kpi_values.month_start < rules.valid_to)
+            scopes.kpi_code = rules.kpi_code
+            and scopes.rule_team_id = rules.team_id
+            and scopes.rule_channel = rules.channel
+            and scopes.month_start >= rules.valid_from
+            and (rules.valid_to is null or scopes.month_start < rules.valid_to)
 ),
 
 weighted as (
@@ -118,11 +114,13 @@ final as (
         floor,
         band_low,
         band_high,
+        band_falloff,
         cap,
         min_sample,
         case when is_scored then attainment end as attainment,
         case when is_scored then effective_weight * attainment end as score,
         is_scored,
+        coalesce(weight > 0 and not is_scored, false) as is_weight_redistributed,
         month_start
     from weighted
 )
