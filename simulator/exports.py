@@ -18,7 +18,7 @@ import json
 import random
 import sqlite3
 from dataclasses import asdict
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from simulator.world import World
@@ -211,21 +211,26 @@ def write_qa(world: World, path: Path) -> None:
             for d in i.deductions
         ],
     )
-    db.executemany(
-        "insert into rectifications values (?, ?, ?, ?, ?, ?, ?)",
-        [
+    # The database as it stands at the end of the simulated horizon: an item closed later
+    # is still open in it (and was last updated when it was issued).
+    horizon = datetime.combine(
+        world.config.dates[-1] + timedelta(days=1), datetime.min.time(), tzinfo=world.tz
+    )
+    rectifications = []
+    for r in world.rectifications:
+        closed = r.closed_at if r.closed_at is not None and r.closed_at < horizon else None
+        rectifications.append(
             (
                 r.rectification_id,
                 r.inspection_id,
                 r.agent_id,
                 r.description,
                 r.due_date.isoformat(),
-                _utc_text(r.closed_at),
-                _utc_text(r.closed_at or r.created_at),
+                _utc_text(closed),
+                _utc_text(closed or r.created_at),
             )
-            for r in world.rectifications
-        ],
-    )
+        )
+    db.executemany("insert into rectifications values (?, ?, ?, ?, ?, ?, ?)", rectifications)
     db.commit()
     db.close()
 
