@@ -24,6 +24,10 @@ PUBLISHED = {
     "queue_days": "fct_queue_days",
     "agent_month_kpis": "fct_agent_month_kpis",
     "agent_month_scorecards": "fct_agent_month_scorecards",
+    "agent_period_scorecards": "fct_agent_period_scorecards",
+    "kpi_rollups": "fct_kpi_rollups",
+    "qa_agent_weeks": "fct_qa_agent_weeks",
+    "qa_team_months": "fct_qa_team_months",
 }
 
 
