@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 SEEDS = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds"
@@ -208,7 +208,9 @@ def scorecards(
         }
     for month in {m for _, m in cards}:
         ranked = {
-            k: round(c["total"], 4) for k, c in cards.items() if k[1] == month and c["is_ranked"]
+            k: round_half_up(c["total"], 4)
+            for k, c in cards.items()
+            if k[1] == month and c["is_ranked"]
         }
         for key, rank in competition_ranks(ranked).items():
             cards[key]["center_rank"] = rank
