@@ -122,11 +122,11 @@ def test_every_rollup_by_period_and_level_equals_the_truth(months2):
     truth = ground_truth.rollups(months2["world"], AS_OF)
     rows = _rows("select * from reporting.kpi_rollups")
     assert {r["period_type"] for r in rows} == {"month", "quarter", "year"}
-    assert {r["level"] for r in rows} == {"agent", "team", "center"}
+    assert {r["rollup_level"] for r in rows} == {"agent", "team", "center"}
     published = defaultdict(dict)
     for r in rows:
-        member = r["agent_id"] if r["level"] == "agent" else r["team_id"]
-        published[(r["period_type"], r["period_start"], r["level"], member)][r["kpi_code"]] = r
+        member = r["agent_id"] if r["rollup_level"] == "agent" else r["team_id"]
+        published[(r["period_type"], r["period_start"], r["rollup_level"], member)][r["kpi_code"]] = r
     assert set(published) == set(truth)
     for key, values in truth.items():
         assert set(published[key]) == set(policy.KPIS)

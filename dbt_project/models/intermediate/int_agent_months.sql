@@ -13,7 +13,12 @@ scored_team as (
         month_start,
         team_id
     from inputs
-    order by agent_id, month_start, last_working_date desc nulls last, supervisor_input_count desc nulls last, team_id
+    order by
+        agent_id asc,
+        month_start asc,
+        last_working_date desc nulls last,
+        supervisor_input_count desc nulls last,
+        team_id asc
 ),
 
 summed as (
@@ -24,7 +29,7 @@ summed as (
         sum(active_days) as active_days,
         sum(working_days) as working_days,
         {%- for column in kpi_input_columns() %}
-        sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+            sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from inputs
     group by agent_id, month_start

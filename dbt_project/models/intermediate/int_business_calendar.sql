@@ -16,12 +16,12 @@ holidays as (
 ),
 
 days as (
-    select day::date as calendar_date
+    select generated_day::date as calendar_date
     from generate_series(
         '{{ var("business_calendar_start") }}'::date,
         current_date + interval '{{ var("business_calendar_days_ahead") }} days',
         interval '1 day'
-    ) as day
+    ) as generated_day
 ),
 
 working_hours as (

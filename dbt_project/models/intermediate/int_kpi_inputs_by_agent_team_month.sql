@@ -26,7 +26,7 @@ days_by_team as (
         count(*) filter (where is_working_day) as working_days,
         max(business_date) filter (where is_working_day) as last_working_date,
         {%- for column in day_inputs %}
-        sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+            sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from agent_days
     group by agent_id, team_id, month_start
@@ -60,11 +60,11 @@ joined as (
         coalesce(days_by_team.working_days, 0) as working_days,
         days_by_team.last_working_date,
         {%- for column in day_inputs %}
-        days_by_team.{{ column }},
+            days_by_team.{{ column }},
         {%- endfor %}
         {%- for column in supervisor_input_columns() %}
-        case when available.has_supervisor then coalesce(supervisor_by_team.{{ column }}, 0) end
-            as {{ column }},
+            case when available.has_supervisor then coalesce(supervisor_by_team.{{ column }}, 0) end
+                as {{ column }},
         {%- endfor %}
         available.has_supervisor
     from days_by_team

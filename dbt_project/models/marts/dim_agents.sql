@@ -36,7 +36,10 @@ team_periods as (
         coalesce(agents.hired_on, date '1900-01-01') as valid_from,
         null::date as valid_to
     from agents
-    where not exists (select from assignments where assignments.agent_id = agents.agent_id)
+    where not exists (
+        select from assignments
+        where assignments.agent_id = agents.agent_id
+    )
 ),
 
 roster as (

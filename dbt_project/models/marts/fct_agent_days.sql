@@ -44,19 +44,19 @@ available as (
 ),
 {%- for name, model in daily_models.items() %}
 
-{{ name }} as (
-    select * from {{ ref(model) }}
-),
+    {{ name }} as (
+        select * from {{ ref(model) }}
+    ),
 {%- endfor %}
 
 agent_days as (
     {%- for name in daily_models %}
-    select
-        agent_id,
-        business_date
-    from {{ name }}
-    {%- if not loop.last %}
-    union{% endif %}
+        select
+            agent_id,
+            business_date
+        from {{ name }}
+        {%- if not loop.last %}
+            union{% endif %}
     {%- endfor %}
 ),
 
@@ -65,9 +65,9 @@ final as (
         agent_days.agent_id,
         agents.team_id,
         {%- for daily, flag, metrics in inputs %}
-        {%- for metric in metrics %}
-        case when available.{{ flag }} then coalesce({{ daily }}.{{ metric }}, 0) end as {{ metric }},
-        {%- endfor %}
+            {%- for metric in metrics %}
+                case when available.{{ flag }} then coalesce({{ daily }}.{{ metric }}, 0) end as {{ metric }},
+            {%- endfor %}
         {%- endfor %}
         -- Phone and chat from the call center, e-mail from the CRM: each counts where its
         -- source is available.
@@ -90,8 +90,8 @@ final as (
             and agent_days.business_date >= agents.valid_from
             and (agents.valid_to is null or agent_days.business_date < agents.valid_to)
     {%- for name in daily_models %}
-    left join {{ name }}
-        on agent_days.agent_id = {{ name }}.agent_id and agent_days.business_date = {{ name }}.business_date
+        left join {{ name }}
+            on agent_days.agent_id = {{ name }}.agent_id and agent_days.business_date = {{ name }}.business_date
     {%- endfor %}
 )
 

@@ -14,7 +14,7 @@ agents as (
         agent_id,
         primary_channel
     from {{ ref('dim_agents') }}
-    order by agent_id, valid_from desc
+    order by agent_id asc, valid_from desc
 ),
 
 rules_in_force as (
@@ -36,6 +36,14 @@ kpi_values as (
     {{ kpi_values_lateral('months') }}
 ),
 
+team_scopes as (
+    select distinct team_id from rules_in_force
+),
+
+channel_scopes as (
+    select distinct channel from rules_in_force
+),
+
 scopes as (
     -- A team (channel) without rules of its own is scored by the all-teams ('*') rules
     -- (the 'all' channel rules).
@@ -44,10 +52,8 @@ scopes as (
         coalesce(team_scopes.team_id, '*') as rule_team_id,
         coalesce(channel_scopes.channel, 'all') as rule_channel
     from kpi_values
-    left join (select distinct team_id from rules_in_force) as team_scopes
-        on kpi_values.team_id = team_scopes.team_id
-    left join (select distinct channel from rules_in_force) as channel_scopes
-        on kpi_values.primary_channel = channel_scopes.channel
+    left join team_scopes on kpi_values.team_id = team_scopes.team_id
+    left join channel_scopes on kpi_values.primary_channel = channel_scopes.channel
 ),
 
 scored as (

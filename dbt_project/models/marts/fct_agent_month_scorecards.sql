@@ -16,7 +16,7 @@ agent_names as (
         agent_id,
         agent_name
     from {{ ref('dim_agents') }}
-    order by agent_id, valid_from desc
+    order by agent_id asc, valid_from desc
 ),
 
 team_names as (
@@ -36,9 +36,9 @@ pivoted as (
         agent_id,
         month_start,
         {%- for kpi in kpi_definitions() %}
-        max(kpi_value) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_value,
-        max(attainment) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_attainment,
-        max(score) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_score,
+            max(kpi_value) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_value,
+            max(attainment) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_attainment,
+            max(score) filter (where kpi_code = '{{ kpi.code }}') as {{ kpi.code }}_score,
         {%- endfor %}
         coalesce(sum(score), 0) as total_score,
         count(*) filter (where is_scored) as scored_kpi_count,
@@ -88,9 +88,9 @@ final as (
         graded.unscored_kpis,
         graded.weight_redistributed,
         {%- for kpi in kpi_definitions() %}
-        graded.{{ kpi.code }}_value,
-        graded.{{ kpi.code }}_attainment,
-        graded.{{ kpi.code }}_score,
+            graded.{{ kpi.code }}_value,
+            graded.{{ kpi.code }}_attainment,
+            graded.{{ kpi.code }}_score,
         {%- endfor %}
         round(graded.total_score, 4) as total_score,
         graded.scored_kpi_count,

@@ -1,4 +1,4 @@
--- One row per KPI per period (month, quarter, year) per level (agent, team, center): the
+-- One row per KPI per period (month, quarter, year) per rollup_level (agent, team, center): the
 -- summed numerator and denominator and their ratio. Teams are the team of each day (an
 -- agent who moved mid-month counts for each team on its days). Every value is a ratio of
 -- sums, never an average of ratios.
@@ -34,12 +34,12 @@ summed as (
             when grouping(agent_id) = 0 then 'agent'
             when grouping(team_id) = 0 then 'team'
             else 'center'
-        end as level,
+        end as rollup_level,
         agent_id,
         team_id,
         sum(working_days) as working_days,
         {%- for column in kpi_input_columns() %}
-        sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+            sum({{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from by_period
     group by grouping sets (
@@ -53,7 +53,7 @@ final as (
     select
         summed.period_type,
         summed.period_start,
-        summed.level,
+        summed.rollup_level,
         summed.agent_id,
         summed.team_id,
         kpi.kpi_code,

@@ -24,10 +24,6 @@ rectifications as (
     inner join {{ ref('int_qa_inspections_scored') }} as scored on items.inspection_id = scored.inspection_id
 ),
 
-dimensions as (
-    select * from {{ ref('qa_dimensions') }}
-),
-
 inspected as (
     select
         inspection_id,
@@ -46,8 +42,8 @@ points_by_dimension as (
         inspected.week_start,
         {%- for dimension in ['service_attitude', 'professional_knowledge', 'communication',
                               'problem_solving', 'work_standards'] %}
-        coalesce(sum(deductions.points) filter (where deductions.dimension = '{{ dimension }}'), 0)
-            as {{ dimension }}_points{% if not loop.last %},{% endif %}
+            coalesce(sum(deductions.points) filter (where deductions.dimension = '{{ dimension }}'), 0)
+                as {{ dimension }}_points{% if not loop.last %},{% endif %}
         {%- endfor %}
     from inspected
     left join deductions on inspected.inspection_id = deductions.inspection_id
@@ -99,7 +95,7 @@ final as (
         weekly.severe_defect_count,
         {%- for dimension in ['service_attitude', 'professional_knowledge', 'communication',
                               'problem_solving', 'work_standards'] %}
-        points_by_dimension.{{ dimension }}_points,
+            points_by_dimension.{{ dimension }}_points,
         {%- endfor %}
         open_items.open_rectification_items,
         open_items.overdue_rectification_items,
