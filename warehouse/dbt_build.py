@@ -17,8 +17,9 @@ class DbtFailed(RuntimeError):
     pass
 
 
-def run_dbt(args: list[str], variables: dict | None = None) -> None:
-    """Invoke `dbt <args>` on the project; raise DbtFailed naming the failing nodes."""
+def run_dbt(args: list[str], variables: dict | None = None):
+    """Invoke `dbt <args>` on the project and return dbt's result; raise DbtFailed naming
+    the failing nodes."""
     from dbt.cli.main import dbtRunner
 
     if not os.environ.get("PII_HASH_KEY"):
@@ -35,3 +36,4 @@ def run_dbt(args: list[str], variables: dict | None = None) -> None:
                 failures.append(f"{node.node.unique_id}: {node.message}")
         detail = "; ".join(failures) or str(result.exception)
         raise DbtFailed(f"dbt {' '.join(args)} failed: {detail}")
+    return result

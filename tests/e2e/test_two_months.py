@@ -126,7 +126,9 @@ def test_every_rollup_by_period_and_level_equals_the_truth(months2):
     published = defaultdict(dict)
     for r in rows:
         member = r["agent_id"] if r["rollup_level"] == "agent" else r["team_id"]
-        published[(r["period_type"], r["period_start"], r["rollup_level"], member)][r["kpi_code"]] = r
+        published[(r["period_type"], r["period_start"], r["rollup_level"], member)][
+            r["kpi_code"]
+        ] = r
     assert set(published) == set(truth)
     for key, values in truth.items():
         assert set(published[key]) == set(policy.KPIS)
@@ -328,3 +330,22 @@ def test_supervisor_workbooks_land_with_their_typo_quarantined(months2):
     assert all("exam_score: 130 is outside 0..100" in q["reason"] for q in quarantined)
     staged = _rows("select count(*) as n from staging.stg_supervisor__inputs")[0]["n"]
     assert staged == len(months2["world"].supervisor_inputs)
+
+
+def test_dbt_unit_tests_prove_every_formula_and_scoring_rule(months2):
+    """The hand-computed dbt unit tests (models/*/_*unit_tests.yml and the FCR/QA cases)
+    run against the built warehouse; production runs skip them, so they run here."""
+    from warehouse.dbt_build import run_dbt
+
+    result = run_dbt(["test", "--select", "test_type:unit"])
+    statuses = {str(node.node.name): str(node.status) for node in result.result.results}
+    assert len(statuses) >= 20
+    assert set(statuses.values()) == {"pass"}
+    for case in (
+        "business_time_skips_nights_and_holidays",
+        "a_team_change_mid_month_splits_the_inputs_by_team",
+        "every_kpi_formula_is_a_ratio_of_summed_inputs",
+        "attainment_caps_bands_and_shares_the_weight_of_small_samples",
+        "grades_ranks_and_bonus",
+    ):
+        assert case in statuses
