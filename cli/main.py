@@ -142,7 +142,8 @@ def show_scorecard(month_start: date, top: int) -> None:
         f"  connection: {os.environ['WAREHOUSE_URL']}\n"
         f"  schema:     reporting\n"
         f"  table:      agent_month_scorecards\n"
-        f"              (also agent_month_kpis, agent_days, queue_days, agents)\n"
+        f"              (also agent_month_kpis, agent_period_scorecards, kpi_rollups,\n"
+        f"               agent_days, queue_days, agents, qa_agent_weeks, qa_team_months)\n"
         f"  e.g.        psql '{os.environ['WAREHOUSE_URL']}' -c \"select * from {SCORECARD_TABLE}"
         f" where month_start = '{month_start}' order by center_rank limit 10\""
     )

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from extractors.call_center.parse import COLUMNS, parse_lines, split_line
-from extractors.mapping import ApiDelivery, RowParser, SourceMapping, SqlDelivery
+from extractors.mapping import (
+    ApiDelivery,
+    RowParser,
+    SourceMapping,
+    SpreadsheetDelivery,
+    SqlDelivery,
+)
 from warehouse.landing import SourceRow
 
 MASK = "***"
@@ -112,10 +118,26 @@ def _structured_rows(mapping: SourceMapping, path: Path) -> tuple[list[str], lis
     return names, list(page_rows(path.name, payload, parser, delivery.data_key))
 
 
+def _workbook_rows(mapping: SourceMapping, path: Path):
+    """(columns, parsed rows, how to show a rejected row) of a delivered workbook."""
+    from extractors.supervisor.parse import header_and_rows, sheet_rows
+
+    header, cells = header_and_rows(path, mapping.delivery.sheet)
+    personal_columns = mapping.personal_columns()
+    rows = (
+        []
+        if mapping.missing_columns(header)
+        else list(sheet_rows(header, cells, path.name, RowParser(mapping)))
+    )
+    return header, rows, lambda row: _masked_json(row.raw_text, personal_columns)
+
+
 def _file_rows(mapping: SourceMapping, path: Path):
     """(columns, parsed rows, how to show a rejected row) of a delivered file."""
     parser = RowParser(mapping)
     delivery = mapping.delivery
+    if isinstance(delivery, SpreadsheetDelivery):
+        return _workbook_rows(mapping, path)
     personal_columns = mapping.personal_columns()
     with path.open(encoding=delivery.encoding, newline="") as handle:
         lines = handle.readlines()

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from zipfile import BadZipFile
 
 from extractors.contracts import SUPERVISOR_INPUTS
 from extractors.mapping import RowParser
@@ -62,7 +63,7 @@ def header_and_rows(path: Path, sheet: str | None) -> tuple[list[str], Iterator[
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as error:
         raise UnreadableWorkbook(f"{path.name} is not a readable .xlsx workbook: {error}") from None
     if sheet is not None and sheet not in book.sheetnames:
         raise UnreadableWorkbook(f"{path.name} has no sheet {sheet!r} (sheets: {book.sheetnames})")

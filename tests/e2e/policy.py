@@ -214,7 +214,7 @@ def scorecards(
         }
         for key, rank in competition_ranks(ranked).items():
             cards[key]["center_rank"] = rank
-        for team in {cards[k]["team_id"] for k in ranked}:
+        for team in {cards[k]["team_id"] for k in ranked} - {None}:  # no team, no team rank
             in_team = {k: v for k, v in ranked.items() if cards[k]["team_id"] == team}
             for key, rank in competition_ranks(in_team).items():
                 cards[key]["team_rank"] = rank

