@@ -177,7 +177,7 @@ def test_rerunning_a_day_leaves_every_table_identical(pipeline):
     batches = _query(
         "select count(distinct batch_id) from raw.batch_manifest where batch_date = %s", (DAYS[1],)
     )
-    assert batches == [(4,)]
+    assert batches == [(5,)]  # one per source system
     published = _query("select count(distinct run_id) from audit.publications")
     assert published == [(len(DAYS) + 1,)]
     json.dumps(after)  # fingerprints are plain data, printable on failure

@@ -349,3 +349,18 @@ def test_dbt_unit_tests_prove_every_formula_and_scoring_rule(months2):
         "grades_ranks_and_bonus",
     ):
         assert case in statuses
+
+
+def test_weights_that_do_not_add_up_to_100_fail_the_build(months2):
+    """The weights test is not decorative: break one scorecard's weights and it fails."""
+    from warehouse.dbt_build import DbtFailed, run_dbt
+
+    with connect() as conn:
+        conn.execute("update seeds.kpi_scoring set weight = weight + 5 where kpi_code = 'csat'")
+    try:
+        run_dbt(["run", "--select", "int_kpi_rules_in_force"])
+        with pytest.raises(DbtFailed, match="assert_kpi_weights_add_up_to_100"):
+            run_dbt(["test", "--select", "assert_kpi_weights_add_up_to_100"])
+    finally:
+        run_dbt(["build", "--select", "kpi_scoring", "int_kpi_rules_in_force"])
+    run_dbt(["test", "--select", "assert_kpi_weights_add_up_to_100"])

@@ -19,7 +19,8 @@ scoring as (
         band_low,
         band_high,
         band_falloff,
-        cap,
+        -- An empty cap is the project default (var default_attainment_cap, 120%).
+        coalesce(cap, {{ var('default_attainment_cap') }}) as cap,
         min_sample
     from {{ ref('kpi_scoring') }}
 ),
