@@ -68,15 +68,20 @@ def warehouse_url(server_url) -> str:
     return url
 
 
-@pytest.fixture
-def clean_warehouse(warehouse_url) -> str:
-    """An empty warehouse: every schema the pipeline writes is dropped."""
+def empty_warehouse(warehouse_url: str) -> str:
+    """Drop every schema the pipeline writes (module fixtures start from nothing)."""
     from warehouse.connection import connect
 
     with connect(warehouse_url, autocommit=True) as conn:
         for schema in WAREHOUSE_SCHEMAS:
             conn.execute(f"drop schema if exists {schema} cascade")
     return warehouse_url
+
+
+@pytest.fixture
+def clean_warehouse(warehouse_url) -> str:
+    """An empty warehouse: every schema the pipeline writes is dropped."""
+    return empty_warehouse(warehouse_url)
 
 
 @pytest.fixture(scope="session")

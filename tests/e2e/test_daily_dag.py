@@ -19,6 +19,7 @@ from simulator import exports, ground_truth
 from simulator.config import SimulationConfig
 from simulator.crm_api import CrmApiServer
 from simulator.world import build_world
+from tests.conftest import empty_warehouse
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
@@ -35,9 +36,7 @@ COMPARED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reporting")
 def pipeline(tmp_path_factory, warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag, run_business_day
 
-    with connect(warehouse_url, autocommit=True) as conn:
-        for schema in ("raw", "staging", "intermediate", "marts", "seeds", "reporting", "audit"):
-            conn.execute(f"drop schema if exists {schema} cascade")
+    empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("sample")
     world = build_world(CONFIG)
     dirt = exports.write_all(world, sample)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, empty_warehouse
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
@@ -25,9 +25,7 @@ FCR_WINDOW = pd.Timedelta(days=7)
 def bank(warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag, run_business_day
 
-    with connect(warehouse_url, autocommit=True) as conn:
-        for schema in ("raw", "staging", "intermediate", "marts", "seeds", "reporting", "audit"):
-            conn.execute(f"drop schema if exists {schema} cascade")
+    empty_warehouse(warehouse_url)
     env = pytest.MonkeyPatch()
     env.setenv("SOURCE_LANDING_DIR", str(REAL_DATA))
     env.setenv("SOURCE_MAPPINGS_DIR", str(REPO_ROOT / "mappings" / "anonymous_bank"))
@@ -206,8 +204,15 @@ def test_what_the_source_cannot_provide_is_not_available_not_zero(bank):
     for available in ("first_response_time", "average_handle_time", "first_contact_resolution"):
         assert kpis.loc[available, "has_value"]
     cards = _frame(
-        "select agent_id, unscored_kpis, grade, center_rank from reporting.agent_month_scorecards"
+        "select agent_id, unscored_kpis, grade, center_rank, total_score, is_ranked, working_days"
+        " from reporting.agent_month_scorecards"
     )
     assert len(cards) == 24  # the 24 named agents
     assert cards.unscored_kpis.str.contains("csat").all()
-    assert sorted(cards.center_rank) == list(range(1, 25))
+    # Only agents with at least 10 working days are ranked (a part-timer is scored, not ranked).
+    assert (cards.is_ranked == (cards.working_days >= 10)).all()
+    assert cards[~cards.is_ranked].center_rank.isna().all()
+    ranked = cards[cards.is_ranked]
+    assert 0 < len(ranked) < 24
+    expected = ranked.total_score.astype(float).rank(method="min", ascending=False)
+    assert (ranked.center_rank.astype(int) == expected.astype(int)).all()

@@ -23,6 +23,7 @@ from simulator import exports, ground_truth
 from simulator.config import SimulationConfig
 from simulator.crm_api import CrmApiServer
 from simulator.world import build_world
+from tests.conftest import empty_warehouse
 from tests.e2e import policy
 from warehouse.connection import connect
 
@@ -40,9 +41,7 @@ def months2(tmp_path_factory, warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag, run_business_day
     from extractors.daily import extract
 
-    with connect(warehouse_url, autocommit=True) as conn:
-        for schema in ("raw", "staging", "intermediate", "marts", "seeds", "reporting", "audit"):
-            conn.execute(f"drop schema if exists {schema} cascade")
+    empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("two_months")
     world = build_world(CONFIG)
     exports.write_all(world, sample)
