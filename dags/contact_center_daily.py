@@ -10,7 +10,13 @@ at D+1 00:00 local has the half-open data interval [D 00:00, D+1 00:00).
    replaces the day's batch.
 2. `dbt_build` checks source freshness, then builds staging -> intermediate -> marts with
    the seeds (weights, targets, calendars, grade bands) and runs the dbt tests.
-3. `publish_reporting` copies the marts into `reporting` in one transaction.
+3. `audit` checks the run (expectations/audit.py): every batch against its manifest and
+   quarantine, unknown agents, staged rows against landed keys, mart totals against
+   staging, and the Great Expectations suites on the day's raw batches and on the marts
+   (Data Docs per run under `AUDIT_DIR`). Results go to the `audit` schema; a failure
+   stops the run naming the source, batch and rule.
+4. `publish_reporting` copies the marts into `reporting` in one transaction; the BI role
+   can read `reporting` and nothing else.
 
 Sources are located by `SOURCE_LANDING_DIR`, `CRM_API_URL` and `QA_DB_PATH`, read with
 the vendor mappings in `SOURCE_MAPPINGS_DIR`; a center without some systems lists the
@@ -98,6 +104,18 @@ def contact_center_daily():
         )
         return day.isoformat()
 
+    # Write-audit-publish: a failed audit fails the run and leaves `reporting` as it was.
+    @task(retries=0)
+    def audit(business_date: str, run_id=None):
+        from datetime import date
+
+        from expectations.audit import run_audit
+        from warehouse.connection import connect
+
+        with connect() as conn:
+            run_audit(conn, run_id, date.fromisoformat(business_date))
+        return business_date
+
     @task(retries=min(RETRIES, 1))
     def publish_reporting(business_date: str, run_id=None):
         from datetime import date
@@ -117,7 +135,7 @@ def contact_center_daily():
     ]
     built = dbt_build()
     extracts >> built
-    publish_reporting(built)
+    publish_reporting(audit(built))
 
 
 contact_center_daily()

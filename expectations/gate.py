@@ -1,15 +1,16 @@
 """The publish gate: the only code that writes the `reporting` schema BI tools read.
 
-dbt builds `staging`, `intermediate` and `marts` out of BI's sight; `publish` copies the
-marts into `reporting` in one transaction, so a reader sees either the previous published
-version or the new one, never a half-built one, and records the publication in `audit`.
-(The audit step that must pass before publishing comes with the quality-gate issue; this
-is where it plugs in.)
+dbt builds `staging`, `intermediate` and `marts` out of BI's sight; `expectations.audit`
+checks the run (the DAG publishes only after it passed); `publish` then copies the marts
+into `reporting` in one transaction, so a reader sees either the previous published version
+or the new one, never a half-built one, grants the BI role read access to `reporting`
+(and nothing else), and records the publication in `audit`.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from datetime import UTC, date, datetime
 
 import psycopg
@@ -65,5 +66,28 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
                 (run_id, business_date, name, row_count, published_at),
             )
             counts[name] = row_count
+        _grant_bi_reader(conn)
     log.info("published %s for %s (run %s)", counts, business_date, run_id)
     return counts
+
+
+def _grant_bi_reader(conn: psycopg.Connection) -> None:
+    """The read-only BI role (BI_READER_ROLE, default bi_reader) may read `reporting` and
+    nothing else. It logs in with BI_READER_PASSWORD; without one it is created without
+    login (a DBA can set its password). Tables are recreated on every publish, so the grant
+    is renewed in the same transaction."""
+    role = os.environ.get("BI_READER_ROLE", "bi_reader")
+    password = os.environ.get("BI_READER_PASSWORD")
+    exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+    if not exists:
+        conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    if password:
+        conn.execute(
+            sql.SQL("alter role {} login password {}").format(
+                sql.Identifier(role), sql.Literal(password)
+            )
+        )
+    conn.execute(sql.SQL("grant usage on schema reporting to {}").format(sql.Identifier(role)))
+    conn.execute(
+        sql.SQL("grant select on all tables in schema reporting to {}").format(sql.Identifier(role))
+    )

@@ -24,6 +24,8 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["DAILY_DAG_RETRIES"] = "0"
 os.environ["PII_HASH_KEY"] = "test-only-pii-key"
 os.environ["DBT_QUIET"] = "true"
+os.environ["AUDIT_DIR"] = tempfile.mkdtemp(prefix="ccp-audit-")  # Data Docs of test runs
+os.environ["BI_READER_PASSWORD"] = "test-only-bi-password"
 
 WAREHOUSE_SCHEMAS = (
     "raw",

@@ -29,12 +29,15 @@ def dag():
     return bag.dags["contact_center_daily"]
 
 
-def test_the_extracts_run_in_parallel_then_dbt_then_publish(dag):
-    assert set(dag.task_ids) == EXTRACTS | {"dbt_build", "publish_reporting"}
+def test_the_extracts_run_in_parallel_then_dbt_then_audit_then_publish(dag):
+    assert set(dag.task_ids) == EXTRACTS | {"dbt_build", "audit", "publish_reporting"}
     for task_id in EXTRACTS:
         assert dag.get_task(task_id).upstream_task_ids == set()
     assert dag.get_task("dbt_build").upstream_task_ids == EXTRACTS
-    assert dag.get_task("publish_reporting").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("audit").upstream_task_ids == {"dbt_build"}
+    assert dag.get_task("publish_reporting").upstream_task_ids == {"audit"}
+    # A failed audit is not retried: the data, not the machine, is wrong.
+    assert dag.get_task("audit").retries == 0
     # A source the center does not have is skipped; the build still runs, a failure stops it.
     assert dag.get_task("dbt_build").trigger_rule == "none_failed_min_one_success"
 

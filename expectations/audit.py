@@ -1,0 +1,419 @@
+"""The audit step of write-audit-publish: everything a run wrote is checked before BI sees it.
+
+1. Contract and reconciliation checks in SQL, per batch of the run's business day: rows read
+   = landed + quarantined, raw rows = the manifest's landed rows, quarantine rows = the
+   manifest's quarantined rows, no empty call-center delivery, unknown agents below a
+   threshold; staged rows = distinct landed keys (the documented deduplication); totals of
+   fct_agent_days = the staged records behind them.
+2. Great Expectations suites (expectations/suites.py) on the run's batch of every raw table
+   and on every mart about to be published, with Data Docs written per run.
+
+Every result goes to `audit.checks`, the run to `audit.runs`, quarantine counts to
+`audit.quarantine_counts`, committed even when the audit fails; a failure then raises
+AuditFailed naming the source, the batch and the rule, and nothing is published.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import psycopg
+
+from expectations.suites import MART_CHECKS, RAW_TABLES, Check, raw_checks
+
+log = logging.getLogger(__name__)
+DEFAULT_AUDIT_DIR = Path(__file__).resolve().parents[1] / ".local" / "audit"
+# Share of a day's rows naming an agent who is not on the roster that stops the run.
+UNKNOWN_AGENT_MAX_SHARE = float(os.environ.get("UNKNOWN_AGENT_MAX_SHARE", "0.01"))
+# Sources whose daily delivery must not be empty (an ACD export with no calls is broken).
+MUST_NOT_BE_EMPTY = ("call_center",)
+
+# staged model -> (raw table, the key staging deduplicates on)
+STAGED_KEYS = {
+    "stg_call_center__contacts": ("call_center_contacts", "contact_id"),
+    "stg_survey__responses": ("survey_responses", "response_id"),
+    "stg_crm__teams": ("crm_teams", "team_id"),
+    "stg_crm__agents": ("crm_agents", "agent_id"),
+    "stg_crm__team_assignments": ("crm_team_assignments", "assignment_id"),
+    "stg_crm__tickets": ("crm_tickets", "ticket_id"),
+    "stg_crm__ticket_events": ("crm_ticket_events", "event_id"),
+    "stg_qa__inspections": ("qa_inspections", "inspection_id"),
+    "stg_qa__deductions": ("qa_deductions", "deduction_id"),
+    "stg_qa__rectifications": ("qa_rectifications", "rectification_id"),
+    "stg_supervisor__inputs": ("supervisor_inputs", "agent_id, month"),
+}
+# fct_agent_days total -> the staged records it counts
+MART_TOTALS = {
+    "coalesce(sum(phone_contacts_handled + chat_contacts_handled), 0)": (
+        "select count(*) from staging.stg_call_center__contacts where not is_abandoned"
+    ),
+    "coalesce(sum(email_contacts_handled), 0)": (
+        "select count(*) from staging.stg_crm__tickets"
+        " where channel = 'email' and first_response_at is not null"
+    ),
+    "coalesce(sum(tickets_handled_count), 0)": (
+        "select count(*) from staging.stg_crm__tickets where first_response_at is not null"
+    ),
+    "coalesce(sum(qa_inspection_count), 0)": "select count(*) from staging.stg_qa__inspections",
+    "coalesce(sum(survey_response_count), 0)": (
+        "select count(*) from staging.stg_survey__responses"
+    ),
+}
+AUDIT_DDL = """
+create schema if not exists audit;
+create table if not exists audit.runs (
+    run_id text not null, business_date date not null, audited_at timestamptz not null,
+    outcome text not null, checks_run integer not null, checks_failed integer not null,
+    rows_quarantined bigint not null, failures text, data_docs text);
+create table if not exists audit.checks (
+    run_id text not null, business_date date not null, check_kind text not null,
+    target text not null, source_system text, batch_id text, rule text not null,
+    success boolean not null, observed text, detail text, checked_at timestamptz not null);
+create table if not exists audit.quarantine_counts (
+    run_id text not null, business_date date not null, source_system text not null,
+    batch_id text not null, reason text not null, row_count bigint not null);
+"""
+
+
+class AuditFailed(RuntimeError):
+    """The run's audit failed: nothing is published."""
+
+
+@dataclass
+class CheckResult:
+    kind: str  # contract | reconciliation | expectation
+    target: str  # table or mart
+    rule: str
+    success: bool
+    observed: str = ""
+    detail: str = ""
+    source_system: str | None = None
+    batch_id: str | None = None
+
+    def describe(self) -> str:
+        where = f"source {self.source_system}, batch {self.batch_id}, " if self.batch_id else ""
+        return f"{self.target}: {where}rule {self.rule}: {self.detail or self.observed}"
+
+
+def _batches(conn: psycopg.Connection, day: date) -> list[tuple]:
+    """(source, batch, read, loaded, quarantined) of each source's batch for the day."""
+    return conn.execute(
+        "select source_system, min(batch_id), sum(rows_read), sum(rows_loaded),"
+        " sum(rows_quarantined) from raw.batch_manifest where batch_date = %s"
+        " group by source_system order by source_system",
+        (day,),
+    ).fetchall()
+
+
+def _count(conn: psycopg.Connection, sql: str, params=()) -> int:
+    return conn.execute(sql, params).fetchone()[0]
+
+
+def _table_exists(conn: psycopg.Connection, qualified: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()[0]
+
+
+def contract_checks(conn: psycopg.Connection, day: date) -> list[CheckResult]:
+    """Each batch of the day against its manifest, its quarantine and the roster."""
+    results = []
+    roster = _table_exists(conn, "staging.stg_crm__agents") and _count(
+        conn, "select count(*) from staging.stg_crm__agents"
+    )
+    for source, batch_id, read, loaded, quarantined in _batches(conn, day):
+
+        def check(rule, success, observed, detail, kind="contract", source=source, batch=batch_id):
+            results.append(
+                CheckResult(kind, source, rule, success, str(observed), detail, source, batch)
+            )
+
+        tables = [t for t, s in RAW_TABLES.items() if s == source]
+        raw_rows = sum(
+            _count(
+                conn,
+                f"select count(*) from raw.{t} where source_system = %s and batch_date = %s",
+                (source, day),
+            )
+            for t in tables
+        )
+        check(
+            "landed_rows_match_the_manifest",
+            raw_rows == loaded,
+            raw_rows,
+            f"raw holds {raw_rows} rows of the batch, the manifest says {loaded} landed",
+            "reconciliation",
+        )
+        in_quarantine = _count(
+            conn,
+            "select count(*) from raw.quarantine where source_system = %s and batch_date = %s",
+            (source, day),
+        )
+        check(
+            "quarantined_rows_match_the_manifest",
+            in_quarantine == quarantined and read == loaded + quarantined,
+            in_quarantine,
+            f"read {read} = landed {loaded} + quarantined {quarantined};"
+            f" {in_quarantine} rows in raw.quarantine",
+            "reconciliation",
+        )
+        if source in MUST_NOT_BE_EMPTY:
+            check(
+                "delivery_not_empty",
+                read > 0,
+                read,
+                f"the {source} delivery for {day} holds no rows: an empty or truncated export",
+            )
+        agent_tables = {
+            "call_center": "call_center_contacts",
+            "survey": "survey_responses",
+            "qa": "qa_inspections",
+        }
+        if roster and source in agent_tables:
+            total, unknown = conn.execute(
+                f"select count(*) filter (where agent_id is not null),"
+                f" count(*) filter (where agent_id is not null and agent_id not in"
+                f" (select agent_id from staging.stg_crm__agents))"
+                f" from raw.{agent_tables[source]} where source_system = %s and batch_date = %s",
+                (source, day),
+            ).fetchone()
+            share = unknown / total if total else 0.0
+            check(
+                "unknown_agents_below_threshold",
+                share <= UNKNOWN_AGENT_MAX_SHARE,
+                f"{unknown}/{total}",
+                f"{unknown} of {total} rows name agents not on the roster"
+                f" ({share:.1%} > {UNKNOWN_AGENT_MAX_SHARE:.1%})"
+                if share > UNKNOWN_AGENT_MAX_SHARE
+                else f"{unknown} of {total} rows name agents not on the roster",
+            )
+    return results
+
+
+def reconciliation_checks(conn: psycopg.Connection) -> list[CheckResult]:
+    """Staging keeps one row per landed key; the agent-day totals count staged records."""
+    results = []
+    for model, (table, key) in STAGED_KEYS.items():
+        if not _table_exists(conn, f"staging.{model}"):
+            continue
+        staged = _count(conn, f"select count(*) from staging.{model}")
+        landed = _count(conn, f"select count(*) from (select distinct {key} from raw.{table}) k")
+        results.append(
+            CheckResult(
+                "reconciliation",
+                model,
+                "staged_rows_equal_distinct_landed_keys",
+                staged == landed,
+                str(staged),
+                f"{staged} staged rows, {landed} distinct landed keys ({key}) in raw.{table}",
+            )
+        )
+    for total, staged_sql in MART_TOTALS.items():
+        in_mart = _count(conn, f"select {total} from marts.fct_agent_days")
+        staged = _count(conn, staged_sql)
+        results.append(
+            CheckResult(
+                "reconciliation",
+                "fct_agent_days",
+                f"total_matches_staging: {total}",
+                in_mart == staged,
+                str(in_mart),
+                f"fct_agent_days {in_mart}, staging {staged}",
+            )
+        )
+    return results
+
+
+def _gx_url() -> str:
+    from warehouse.connection import libpq_url, warehouse_url
+
+    return libpq_url(warehouse_url()).replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+def expectation_checks(
+    conn: psycopg.Connection, day: date, run_id: str, docs_dir: Path
+) -> list[CheckResult]:
+    """The GX suites on the day's batch of each raw table and on every mart; Data Docs of
+    this run in docs_dir."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.checkpoint import UpdateDataDocsAction
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    for site in list(context.list_data_docs_sites() or {}):
+        context.delete_data_docs_site(site)
+    context.add_data_docs_site(
+        site_name="audit",
+        site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {
+                "class_name": "TupleFilesystemStoreBackend",
+                "base_directory": str(docs_dir),
+            },
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        },
+    )
+    # A socket URL is refused as a literal; a ${VAR} is resolved when GX connects.
+    os.environ["AUDIT_GX_WAREHOUSE_URL"] = _gx_url()
+    source = context.data_sources.add_postgres(
+        name="warehouse", connection_string="${AUDIT_GX_WAREHOUSE_URL}"
+    )
+    targets: dict[str, tuple[str, str | None, list[Check]]] = {}
+    definitions = []
+    batch_ids = dict((s, b) for s, b, *_ in _batches(conn, day))
+    for table, system in RAW_TABLES.items():
+        if system not in batch_ids:
+            continue
+        asset = source.add_query_asset(
+            name=f"raw_{table}",
+            query=f"select * from raw.{table} where batch_date = '{day.isoformat()}'",
+        )
+        targets[f"raw.{table}"] = (system, batch_ids[system], raw_checks(table))
+        definitions.append((f"raw.{table}", asset))
+    for mart, checks in MART_CHECKS.items():
+        if _table_exists(conn, f"marts.{mart}"):
+            asset = source.add_table_asset(name=mart, table_name=mart, schema_name="marts")
+            targets[f"marts.{mart}"] = (None, None, checks)
+            definitions.append((f"marts.{mart}", asset))
+    validations = []
+    for target, asset in definitions:
+        suite = gx.ExpectationSuite(name=target)
+        for check in targets[target][2]:
+            suite.add_expectation(
+                getattr(gxe, check.expectation)(**check.kwargs, meta={"rule": check.rule})
+            )
+        validations.append(
+            gx.ValidationDefinition(
+                name=target,
+                data=asset.add_batch_definition_whole_table(name="batch"),
+                suite=context.suites.add(suite),
+            )
+        )
+    checkpoint = context.checkpoints.add(
+        gx.Checkpoint(
+            name="audit",
+            validation_definitions=[context.validation_definitions.add(v) for v in validations],
+            actions=[UpdateDataDocsAction(name="data_docs", site_names=["audit"])],
+            result_format={"result_format": "SUMMARY"},
+        )
+    )
+    outcome = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+    results = []
+    for validation in outcome.run_results.values():
+        target = validation.suite_name
+        system, batch_id, _ = targets[target]
+        for result in validation.results:
+            config = result.expectation_config
+            summary = result.result or {}
+            observed = summary.get("unexpected_count", summary.get("observed_value", ""))
+            error = (result.exception_info or {}).get("exception_message")
+            detail = error or (
+                f"{summary.get('unexpected_count')} unexpected rows,"
+                f" e.g. {summary.get('partial_unexpected_list', [])[:3]}"
+                if summary.get("unexpected_count")
+                else f"observed {summary.get('observed_value')}"
+            )
+            results.append(
+                CheckResult(
+                    "expectation",
+                    target,
+                    (config.meta or {}).get("rule", config.type),
+                    bool(result.success),
+                    str(observed),
+                    detail,
+                    system,
+                    batch_id,
+                )
+            )
+    return results
+
+
+def _record(
+    conn: psycopg.Connection,
+    run_id: str,
+    day: date,
+    results: list[CheckResult],
+    docs: Path | None,
+) -> None:
+    now = datetime.now(UTC)
+    failures = [r for r in results if not r.success]
+    with conn.transaction():
+        conn.execute(AUDIT_DDL)
+        for table in ("runs", "checks", "quarantine_counts"):
+            conn.execute(f"delete from audit.{table} where run_id = %s", (run_id,))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "insert into audit.checks values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        run_id,
+                        day,
+                        r.kind,
+                        r.target,
+                        r.source_system,
+                        r.batch_id,
+                        r.rule,
+                        r.success,
+                        r.observed[:1000],
+                        r.detail[:2000],
+                        now,
+                    )
+                    for r in results
+                ],
+            )
+        conn.execute(
+            "insert into audit.quarantine_counts"
+            " select %s, %s, source_system, batch_id, reason, count(*) from raw.quarantine"
+            " where batch_date = %s group by source_system, batch_id, reason",
+            (run_id, day, day),
+        )
+        quarantined = _count(
+            conn, "select count(*) from raw.quarantine where batch_date = %s", (day,)
+        )
+        conn.execute(
+            "insert into audit.runs values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (
+                run_id,
+                day,
+                now,
+                "failed" if failures else "passed",
+                len(results),
+                len(failures),
+                quarantined,
+                "\n".join(r.describe() for r in failures) or None,
+                str(docs / "index.html") if docs else None,
+            ),
+        )
+
+
+def audit_dir() -> Path:
+    return Path(os.environ.get("AUDIT_DIR", str(DEFAULT_AUDIT_DIR)))
+
+
+def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
+    """Audit the run; record everything; raise AuditFailed if any check failed."""
+    docs = audit_dir() / "data_docs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+    results = contract_checks(conn, day) + reconciliation_checks(conn)
+    results += expectation_checks(conn, day, run_id, docs)
+    _record(conn, run_id, day, results, docs)
+    conn.commit()  # the record stays even though the run fails below
+    failures = [r for r in results if not r.success]
+    log.info(
+        "audit of %s: %d checks, %d failed; data docs %s",
+        day,
+        len(results),
+        len(failures),
+        docs / "index.html",
+    )
+    if failures:
+        raise AuditFailed(
+            f"audit of {day} failed {len(failures)} of {len(results)} checks; nothing was"
+            " published:\n" + "\n".join(r.describe() for r in failures)
+        )
+    return {"checks": len(results), "failed": 0, "data_docs": str(docs / "index.html")}

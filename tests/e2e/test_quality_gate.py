@@ -1,0 +1,171 @@
+"""Write-audit-publish, proved with Airflow runs: a good day is published; a bad delivery
+the next day fails the run at the audit (or at the extract) and leaves `reporting` exactly
+as it was; the corrected delivery then publishes. The BI role reads `reporting` only."""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from simulator import exports
+from simulator.config import SimulationConfig
+from simulator.crm_api import CrmApiServer
+from simulator.world import build_world
+from tests.conftest import empty_warehouse
+from warehouse.connection import connect, libpq_url
+
+pytestmark = pytest.mark.e2e
+DAYS = [date(2026, 10, 8), date(2026, 10, 9)]
+CONFIG = SimulationConfig(start_date=DAYS[0], days=len(DAYS), n_agents=20)
+
+
+def _reporting() -> dict[str, tuple]:
+    """Row count and content hash of every reporting table."""
+    prints = {}
+    with connect() as conn:
+        tables = conn.execute(
+            "select table_name from information_schema.tables where table_schema = 'reporting'"
+        ).fetchall()
+        for (table,) in tables:
+            prints[table] = conn.execute(
+                f"select count(*), md5(coalesce(string_agg(t::text, '|' order by t::text), ''))"
+                f" from reporting.{table} as t"
+            ).fetchone()
+    return prints
+
+
+def _query(sql: str, params=()) -> list[tuple]:
+    with connect() as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def _unknown_agents(path: Path, share: float) -> None:
+    """Rewrite a share of the answered contacts to agents nobody has heard of."""
+    rows = list(csv.reader(path.open(newline="")))
+    header, body = rows[0], rows[1:]
+    answered = [r for r in body if r[header.index("AgentID")]]
+    for row in answered[: int(len(answered) * share)]:
+        row[header.index("AgentID")] = "AG9999"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *body])
+
+
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory, warehouse_url, airflow_db):
+    from cli.daily_runs import load_daily_dag
+
+    empty_warehouse(warehouse_url)
+    sample = tmp_path_factory.mktemp("gate")
+    exports.write_all(build_world(CONFIG), sample)
+    env = pytest.MonkeyPatch()
+    env.setenv("SOURCE_LANDING_DIR", str(sample))
+    env.setenv("QA_DB_PATH", str(sample / "qa" / "qa_tool.sqlite"))
+    with CrmApiServer(sample / "crm") as crm:
+        env.setenv("CRM_API_URL", crm.url)
+        yield {"dag": load_daily_dag(), "sample": sample}
+    env.undo()
+
+
+def test_a_bad_delivery_fails_the_run_and_leaves_reporting_as_it_was(gate):
+    from cli.daily_runs import DagRunFailed, run_business_day
+
+    dag, sample = gate["dag"], gate["sample"]
+    run_business_day(dag, DAYS[0], "Asia/Shanghai")
+    published = _reporting()
+    assert published["agent_month_scorecards"][0] > 0
+    assert _query("select outcome, checks_failed from audit.runs") == [("passed", 0)]
+    good_file = sample / "call_center" / f"contacts_{DAYS[1]:%Y%m%d}.csv"
+    good = good_file.read_bytes()
+
+    # 1. Unknown agents on 10% of the day's calls: lands, builds, fails the audit.
+    _unknown_agents(good_file, 0.10)
+    with pytest.raises(DagRunFailed, match="audit"):
+        run_business_day(dag, DAYS[1], "Asia/Shanghai")
+    assert _reporting() == published
+    (failures,) = _query(
+        "select failures from audit.runs where business_date = %s and outcome = 'failed'",
+        (DAYS[1],),
+    )[0]
+    assert "call_center: source call_center, batch " in failures
+    assert "rule unknown_agents_below_threshold" in failures
+    assert "rows name agents not on the roster" in failures
+    docs = _query("select data_docs from audit.runs where business_date = %s", (DAYS[1],))
+    assert Path(docs[0][0]).is_file() and Path(docs[0][0]).name == "index.html"
+
+    # 2. A renamed column: the extract stops before anything is landed or published.
+    lines = good.decode().splitlines()
+    good_file.write_text("\n".join([lines[0].replace("ANI", "CallerNumber"), *lines[1:]]))
+    with pytest.raises(DagRunFailed, match="extract_call_center"):
+        run_business_day(dag, DAYS[1], "Asia/Shanghai")
+    assert _reporting() == published
+
+    # 3. The corrected delivery goes through and is published.
+    good_file.write_bytes(good)
+    run_business_day(dag, DAYS[1], "Asia/Shanghai")
+    assert _reporting() != published
+    outcomes = _query(
+        "select outcome from audit.runs where business_date = %s order by audited_at", (DAYS[1],)
+    )
+    assert outcomes == [("failed",), ("passed",)]
+    days = _query("select distinct business_date from reporting.agent_days order by 1")
+    assert [d for (d,) in days][-1] == DAYS[1]
+
+
+def test_the_audit_records_every_check_of_the_run(gate):
+    runs = _query(
+        "select run_id, checks_run, checks_failed from audit.runs where outcome = 'passed'"
+    )
+    assert len(runs) == 2
+    for run_id, checks_run, _ in runs:
+        kinds = dict(
+            _query(
+                "select check_kind, count(*) from audit.checks where run_id = %s group by 1",
+                (run_id,),
+            )
+        )
+        assert set(kinds) == {"contract", "reconciliation", "expectation"}
+        assert sum(kinds.values()) == checks_run > 100
+        targets = {
+            t
+            for (t,) in _query(
+                "select distinct target from audit.checks"
+                " where run_id = %s and check_kind = 'expectation'",
+                (run_id,),
+            )
+        }
+        assert {
+            "raw.call_center_contacts",
+            "raw.qa_deductions",
+            "marts.fct_agent_month_scorecards",
+        } <= targets
+    counts = _query(
+        "select source_system, sum(row_count) from audit.quarantine_counts q"
+        " join audit.runs r using (run_id) where r.outcome = 'passed' group by 1"
+    )
+    manifest = _query(
+        "select source_system, sum(rows_quarantined) from raw.batch_manifest group by 1"
+        " having sum(rows_quarantined) > 0"
+    )
+    assert dict(counts) == {s: n for s, n in manifest}
+
+
+def test_the_bi_role_reads_reporting_and_nothing_else(gate):
+    url = libpq_url(os.environ["WAREHOUSE_URL"])
+    with psycopg.connect(url, user="bi_reader", password="test-only-bi-password") as bi:
+        assert bi.execute("select count(*) from reporting.agent_month_scorecards").fetchone()[0]
+        for table in (
+            "raw.call_center_contacts",
+            "staging.stg_crm__tickets",
+            "marts.fct_agent_days",
+            "audit.runs",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                bi.execute(f"select 1 from {table} limit 1")
+            bi.rollback()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            bi.execute("create table reporting.mine (x int)")
