@@ -175,6 +175,29 @@ def check_mapping(args: argparse.Namespace) -> None:
     print(report.render())
 
 
+def trace(args: argparse.Namespace) -> None:
+    """List the source records behind one agent-month KPI of the published scorecard."""
+    environment.prepare()
+    from warehouse.connection import connect
+    from warehouse.trace import trace as trace_kpi
+
+    with connect() as conn:
+        records = trace_kpi(conn, args.agent, _month(args.month), args.kpi)
+        value = conn.execute(
+            "select numerator, denominator, kpi_value from reporting.agent_month_kpis"
+            " where agent_id = %s and month_start = %s and kpi_code = %s",
+            (args.agent, _month(args.month), args.kpi),
+        ).fetchone()
+    print(f"{args.kpi} of {args.agent} in {args.month}: numerator, denominator, value = {value}")
+    print(f"{len(records)} source records:")
+    print("part\trecord\tkey\tsource\tbatch\tbatch_date\tsource_object\tposition")
+    for r in records:
+        print(
+            f"{r.part}\t{r.record}\t{r.record_key}\t{r.source_system}\t{r.batch_id}\t"
+            f"{r.batch_date}\t{r.source_object}\t{r.source_position}"
+        )
+
+
 def main() -> None:
     # Library chatter that says nothing about this pipeline.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
@@ -211,6 +234,13 @@ def main() -> None:
     )
     check.add_argument("--samples", type=int, default=3)
     check.set_defaults(func=check_mapping)
+    tracer = commands.add_parser(
+        "trace", help="the batches, source objects and keys behind one agent-month KPI"
+    )
+    tracer.add_argument("--agent", required=True)
+    tracer.add_argument("--month", required=True, help="YYYY-MM")
+    tracer.add_argument("--kpi", required=True, help="a kpi_code of seeds/kpi_catalog.csv")
+    tracer.set_defaults(func=trace)
     passthrough = commands.add_parser(
         "dbt", help="run a dbt command with the warehouse's connection"
     )

@@ -105,6 +105,22 @@ def delivered_file(folder, pattern: str, batch: Batch):
     return path
 
 
+def require_complete_file(path, batch: Batch) -> None:
+    """A text export that does not end with a line break was cut off in transfer: the last
+    row cannot be trusted, so the delivery is refused rather than partly landed."""
+    size = path.stat().st_size
+    if size:
+        with path.open("rb") as handle:
+            handle.seek(size - 1)
+            if handle.read(1) != b"\n":
+                raise ContractError(
+                    batch.source_system,
+                    batch.batch_id,
+                    "complete_delivery",
+                    f"{path.name} ends in the middle of a line: a truncated delivery",
+                )
+
+
 def content_hash(raw_text: str) -> str:
     return hashlib.md5(raw_text.encode("utf-8"), usedforsecurity=False).hexdigest()
 

@@ -15,6 +15,7 @@ from warehouse.landing import (
     ContractError,
     delivered_file,
     file_checksum,
+    require_complete_file,
 )
 
 
@@ -23,6 +24,7 @@ def run(
 ) -> BatchSummary:
     delivery = mapping.delivery
     path = delivered_file(landing_dir, delivery.file_pattern, batch)
+    require_complete_file(path, batch)
     parser = RowParser(mapping)
     multi_day = delivery.day_column is not None
     with path.open(encoding=delivery.encoding, newline="") as handle:

@@ -8,13 +8,21 @@ import psycopg
 
 from extractors.mapping import RowParser, SourceMapping
 from extractors.survey.parse import COLUMNS, parse_lines
-from warehouse.landing import Batch, BatchSummary, BatchWriter, delivered_file, file_checksum
+from warehouse.landing import (
+    Batch,
+    BatchSummary,
+    BatchWriter,
+    delivered_file,
+    file_checksum,
+    require_complete_file,
+)
 
 
 def run(
     conn: psycopg.Connection, batch: Batch, landing_dir: Path, mapping: SourceMapping
 ) -> BatchSummary:
     path = delivered_file(landing_dir, mapping.delivery.file_pattern, batch)
+    require_complete_file(path, batch)
     with (
         path.open(encoding=mapping.delivery.encoding) as handle,
         BatchWriter(conn, batch, ["survey_responses"]) as writer,

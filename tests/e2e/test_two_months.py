@@ -363,3 +363,72 @@ def test_weights_that_do_not_add_up_to_100_fail_the_build(months2):
     finally:
         run_dbt(["build", "--select", "kpi_scoring", "int_kpi_rules_in_force"])
     run_dbt(["test", "--select", "assert_kpi_weights_add_up_to_100"])
+
+
+def test_a_scorecard_number_traces_to_its_source_records(months2):
+    """For agent-month KPIs, the traced records are exactly the ones counted, and each
+    one is a landed raw row in the batch and source object it names."""
+    from warehouse.trace import trace
+
+    world = months2["world"]
+    agent_id = next(a.agent_id for a in world.agents if a.primary_channel == "phone")
+    month = date(2026, 11, 1)
+    kpis = {
+        r["kpi_code"]: r
+        for r in _rows(
+            "select * from reporting.agent_month_kpis where agent_id = %s and month_start = %s",
+            (agent_id, month),
+        )
+    }
+    sums = _rows(
+        "select sum(survey_response_count) as surveys, sum(handle_count) as handled,"
+        " sum(tickets_handled_count) as tickets_handled"
+        " from reporting.agent_days where agent_id = %s and month_start = %s",
+        (agent_id, month),
+    )[0]
+    with connect() as conn:
+        traced = {
+            code: trace(conn, agent_id, month, code)
+            for code in (
+                "csat",
+                "average_handle_time",
+                "qa_score",
+                "ticket_on_time_rate",
+                "operation_error_rate",
+                "teamwork",
+                "first_contact_resolution",
+            )
+        }
+        records = [r for rs in traced.values() for r in rs]
+        for r in records:
+            table = {
+                "contact": "call_center_contacts",
+                "survey response": "survey_responses",
+                "qa inspection": "qa_inspections",
+                "qa deduction": "qa_deductions",
+                "ticket due": "crm_tickets",
+                "ticket handled": "crm_tickets",
+                "operation error": "crm_ticket_events",
+                "supervisor input": "supervisor_inputs",
+            }[r.record]
+            landed = conn.execute(
+                f"select count(*) from raw.{table} where batch_id = %s and source_object = %s"
+                " and source_position = %s",
+                (r.batch_id, r.source_object, r.source_position),
+            ).fetchone()[0]
+            assert landed == 1, r
+    assert len(traced["csat"]) == sums["surveys"] > 0
+    assert len(traced["average_handle_time"]) == sums["handled"] > 0
+    inspections = [r for r in traced["qa_score"] if r.record == "qa inspection"]
+    assert len(inspections) == float(kpis["qa_score"]["denominator"])
+    assert len(traced["ticket_on_time_rate"]) == float(kpis["ticket_on_time_rate"]["denominator"])
+    errors = [r for r in traced["operation_error_rate"] if r.part == "numerator"]
+    assert len(errors) == float(kpis["operation_error_rate"]["numerator"])
+    handled = [r for r in traced["operation_error_rate"] if r.part == "denominator"]
+    assert len(handled) == sums["tickets_handled"] > 0
+    assert [r.source_object for r in traced["teamwork"]] == [
+        f"supervisor/2026-11/team_{months2['world'].team_on(agent_id, date(2026, 11, 30))}.xlsx"
+    ]
+    fcr = traced["first_contact_resolution"]
+    assert len(fcr) == float(kpis["first_contact_resolution"]["denominator"])
+    assert {r.source_object for r in fcr} <= {f"contacts_{d:%Y%m%d}.csv" for d in CONFIG.dates}

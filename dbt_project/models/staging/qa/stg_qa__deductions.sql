@@ -18,8 +18,12 @@ final as (
         severity,
         points,
         coalesce(note, '') <> '' as has_note,
+        source_system,
+        source_object,
+        source_position,
         batch_id,
-        batch_date
+        batch_date,
+        content_hash
     from latest
 )
 

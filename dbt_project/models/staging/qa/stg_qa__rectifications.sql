@@ -18,8 +18,12 @@ final as (
         closed_at is not null as is_closed,
         closed_at,
         updated_at,
+        source_system,
+        source_object,
+        source_position,
         batch_id,
-        batch_date
+        batch_date,
+        content_hash
     from latest
 )
 
