@@ -222,10 +222,10 @@ def reconciliation_checks(conn: psycopg.Connection) -> list[CheckResult]:
         # names, so it counts; the audit lists how many there are (e-mail surveys name tickets).
         orphans = _count(
             conn,
-            "select count(*) from staging.stg_survey__responses as s"
-            " where s.channel in ('phone', 'chat') and not exists"
-            " (select from staging.stg_call_center__contacts as c"
-            " where c.contact_id = s.contact_id)",
+            # A set difference: one pass over each side whatever the planner knows.
+            "select count(*) from (select contact_id from staging.stg_survey__responses"
+            " where channel in ('phone', 'chat')"
+            " except select contact_id from staging.stg_call_center__contacts) as orphans",
         )
         results.append(
             CheckResult(
@@ -234,8 +234,8 @@ def reconciliation_checks(conn: psycopg.Connection) -> list[CheckResult]:
                 "surveyed_contacts_are_known",
                 orphans == 0,
                 str(orphans),
-                f"{orphans} phone/chat survey responses name a contact the call center never"
-                " delivered (kept: they rate the agent they name)",
+                f"{orphans} surveyed phone/chat contacts were never delivered by the call"
+                " center (their responses are kept: they rate the agent they name)",
             )
         )
     for total, staged_sql in MART_TOTALS.items():

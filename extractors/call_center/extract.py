@@ -24,7 +24,6 @@ def run(
 ) -> BatchSummary:
     delivery = mapping.delivery
     path = delivered_file(landing_dir, delivery.file_pattern, batch)
-    require_complete_file(path, batch)
     parser = RowParser(mapping)
     multi_day = delivery.day_column is not None
     with path.open(encoding=delivery.encoding, newline="") as handle:
@@ -41,6 +40,11 @@ def run(
             split_line(header_line.rstrip("\r\n"), delivery.delimiter)
             if header_line.strip()
             else []
+        )
+        require_complete_file(
+            path,
+            batch,
+            lambda last: len(split_line(last.rstrip("\r"), delivery.delimiter)) == len(header),
         )
         missing = mapping.missing_columns(header)
         if missing:

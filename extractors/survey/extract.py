@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import psycopg
@@ -18,11 +19,19 @@ from warehouse.landing import (
 )
 
 
+def _is_json(line: str) -> bool:
+    try:
+        json.loads(line)
+    except ValueError:
+        return False
+    return True
+
+
 def run(
     conn: psycopg.Connection, batch: Batch, landing_dir: Path, mapping: SourceMapping
 ) -> BatchSummary:
     path = delivered_file(landing_dir, mapping.delivery.file_pattern, batch)
-    require_complete_file(path, batch)
+    require_complete_file(path, batch, _is_json)
     with (
         path.open(encoding=mapping.delivery.encoding) as handle,
         BatchWriter(conn, batch, ["survey_responses"]) as writer,

@@ -3,11 +3,16 @@
 The "Anonymous Bank" call-center records (data/anonymous_bank, a copy of
 ../shared/data/real) are read with
 mappings/anonymous_bank/call_center.yml for all 28 days of February 1999, with only the
-call-center source configured. Every agent-day figure is then recomputed independently
-from the raw file with pandas (sharing no code with the mapping engine) and compared.
+call-center source configured (27 days landed by the DAG's extract, the last day run by the
+DAG itself, which builds, audits and publishes). Every agent-day figure is then recomputed
+independently from the raw file with pandas (sharing no code with the mapping engine) and
+compared.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
@@ -24,6 +29,7 @@ FCR_WINDOW = pd.Timedelta(days=7)
 @pytest.fixture(scope="module")
 def bank(warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag, run_business_day
+    from extractors.daily import extract
 
     empty_warehouse(warehouse_url)
     env = pytest.MonkeyPatch()
@@ -33,10 +39,14 @@ def bank(warehouse_url, airflow_db):
     env.setenv("CENTER_TIMEZONE", "Asia/Jerusalem")
     env.setenv("DAILY_DAG_START_DATE", "1999-01-01")
     try:
-        dag = load_daily_dag()
         days = pd.date_range("1999-02-01", "1999-02-28").date
-        runs = [run_business_day(dag, day, "Asia/Jerusalem") for day in days]
-        yield {"days": days, "runs": runs}
+        # Days 1-27 land through the extract the DAG's task calls (a backfill without 27
+        # builds); the DAG runs the last day: extract, build, audit, publish.
+        for day in days[:-1]:
+            start = datetime.combine(day, time(0), tzinfo=ZoneInfo("Asia/Jerusalem"))
+            extract("call_center", start, start + timedelta(days=1), f"backfill__{day}", "extract")
+        run = run_business_day(load_daily_dag(), days[-1], "Asia/Jerusalem")
+        yield {"days": days, "runs": [run]}
     finally:
         env.undo()
 
