@@ -5,6 +5,7 @@
    manifest's quarantined rows, no empty call-center delivery, unknown agents below a
    threshold; staged rows = distinct landed keys (the documented deduplication); totals of
    fct_agent_days = the staged records behind them.
+   Column types of every raw table against the contract.
 2. Great Expectations suites (expectations/suites.py) on the run's batch of every raw table
    and on every mart about to be published, with Data Docs written per run.
 
@@ -76,7 +77,12 @@ create table if not exists audit.checks (
     success boolean not null, observed text, detail text, checked_at timestamptz not null);
 create table if not exists audit.quarantine_counts (
     run_id text not null, business_date date not null, source_system text not null,
-    batch_id text not null, reason text not null, row_count bigint not null);
+    batch_id text not null, rule text, reason text not null, row_count bigint not null);
+create table if not exists audit.run_batches (
+    run_id text not null, business_date date not null, source_system text not null,
+    batch_id text not null, source_object text not null, rows_read integer not null,
+    rows_loaded integer not null, rows_quarantined integer not null, file_checksum text,
+    extracted_at timestamptz not null);
 """
 
 
@@ -194,6 +200,52 @@ def contract_checks(conn: psycopg.Connection, day: date) -> list[CheckResult]:
                 if share > UNKNOWN_AGENT_MAX_SHARE
                 else f"{unknown} of {total} rows name agents not on the roster",
             )
+    return results
+
+
+PG_TYPES = {
+    "text": "text",
+    "integer": "integer",
+    "seconds": "integer",
+    "number": "numeric",
+    "boolean": "boolean",
+    "timestamp": "timestamp with time zone",
+    "date": "date",
+}
+
+
+def type_checks(conn: psycopg.Connection, day: date) -> list[CheckResult]:
+    """Each raw table of the day's sources has the contract's column types."""
+    from extractors.contracts import CONTRACTS
+
+    sources = {s for s, *_ in _batches(conn, day)}
+    results = []
+    for table, source in RAW_TABLES.items():
+        if source not in sources:
+            continue
+        actual = dict(
+            conn.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_schema = 'raw' and table_name = %s",
+                (table,),
+            ).fetchall()
+        )
+        wrong = {
+            f.name: actual.get(f.name)
+            for f in CONTRACTS[table]
+            if actual.get(f.name) != PG_TYPES[f.kind]
+        }
+        results.append(
+            CheckResult(
+                "contract",
+                f"raw.{table}",
+                "column_types_match_the_contract",
+                not wrong,
+                str(len(wrong)),
+                f"columns with another type than the contract's: {wrong}" if wrong else "",
+                source,
+            )
+        )
     return results
 
 
@@ -374,7 +426,7 @@ def _record(
     failures = [r for r in results if r.fails_the_run]
     with conn.transaction():
         conn.execute(AUDIT_DDL)
-        for table in ("runs", "checks", "quarantine_counts"):
+        for table in ("runs", "checks", "quarantine_counts", "run_batches"):
             conn.execute(f"delete from audit.{table} where run_id = %s", (run_id,))
         with conn.cursor() as cur:
             cur.executemany(
@@ -398,8 +450,16 @@ def _record(
             )
         conn.execute(
             "insert into audit.quarantine_counts"
-            " select %s, %s, source_system, batch_id, reason, count(*) from raw.quarantine"
-            " where batch_date = %s group by source_system, batch_id, reason",
+            " (run_id, business_date, source_system, batch_id, rule, reason, row_count)"
+            " select %s, %s, source_system, batch_id, rule, reason, count(*) from raw.quarantine"
+            " where batch_date = %s group by source_system, batch_id, rule, reason",
+            (run_id, day, day),
+        )
+        conn.execute(
+            "insert into audit.run_batches"
+            " select %s, %s, source_system, batch_id, source_object, rows_read, rows_loaded,"
+            " rows_quarantined, file_checksum, extracted_at from raw.batch_manifest"
+            " where batch_date = %s",
             (run_id, day, day),
         )
         quarantined = _count(
@@ -428,7 +488,7 @@ def audit_dir() -> Path:
 def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
     """Audit the run; record everything; raise AuditFailed if any check failed."""
     docs = audit_dir() / "data_docs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
-    results = contract_checks(conn, day) + reconciliation_checks(conn)
+    results = contract_checks(conn, day) + type_checks(conn, day) + reconciliation_checks(conn)
     results += expectation_checks(conn, day, run_id, docs)
     _record(conn, run_id, day, results, docs)
     conn.commit()  # the record stays even though the run fails below

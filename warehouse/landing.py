@@ -10,6 +10,7 @@ raw text, and every source object gets a manifest row where read = loaded + quar
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -41,6 +42,13 @@ class ContractError(RuntimeError):
 
 class RowRejected(ValueError):
     """A row that cannot land; its message is the quarantine reason."""
+
+
+def quarantine_rule(reason: str) -> str:
+    """The rule a quarantined row broke, as a stable name to count by: the field (or the
+    mapping rule) its reason names, e.g. 'csat_score: 7 is outside 1..5' -> 'csat_score'."""
+    head = reason.split(":", 1)[0] if ":" in reason else reason
+    return re.sub(r"[^a-z0-9]+", "_", head.strip().lower()).strip("_")[:80] or "unparseable"
 
 
 @dataclass(frozen=True)
@@ -201,6 +209,7 @@ class BatchWriter:
                             row.position,
                             batch.batch_id,
                             batch.batch_date,
+                            quarantine_rule(row.reason),
                             row.reason,
                             row.raw_text,
                             batch.extracted_at,
@@ -236,8 +245,8 @@ class BatchWriter:
         if not self._quarantine:
             return
         columns = (
-            "source_system, source_object, source_position, batch_id, batch_date, reason, "
-            "raw_text, extracted_at"
+            "source_system, source_object, source_position, batch_id, batch_date, rule, reason,"
+            " raw_text, extracted_at"
         )
         with (
             self.conn.cursor() as cur,

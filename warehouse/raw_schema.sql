@@ -243,6 +243,7 @@ create table if not exists raw.supervisor_inputs (
 );
 
 -- Columns added after the first release: existing warehouses gain them here.
+alter table raw.quarantine add column if not exists rule text;
 alter table raw.call_center_contacts add column if not exists queue_seconds integer;
 alter table raw.call_center_contacts add column if not exists quality_flags text;
 

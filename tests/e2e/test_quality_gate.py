@@ -128,7 +128,7 @@ def test_the_audit_records_every_check_of_the_run(gate):
                 (run_id,),
             )
         )
-        assert set(kinds) == {"contract", "reconciliation", "expectation"}
+        assert set(kinds) == {"contract", "reconciliation", "expectation", "warning"}
         assert sum(kinds.values()) == checks_run > 100
         targets = {
             t

@@ -226,3 +226,26 @@ def test_what_the_source_cannot_provide_is_not_available_not_zero(bank):
     assert 0 < len(ranked) < 24
     expected = ranked.total_score.astype(float).rank(method="min", ascending=False)
     assert (ranked.center_rank.astype(int) == expected.astype(int)).all()
+
+
+def test_a_published_kpi_traces_to_lines_of_the_real_file(bank):
+    """The handle time of the busiest agent's month lists exactly the file lines behind it."""
+    from warehouse.trace import trace
+
+    kpi = _frame(
+        "select agent_id, denominator from reporting.agent_month_kpis"
+        " where kpi_code = 'average_handle_time' order by denominator desc, agent_id limit 1"
+    ).iloc[0]
+    with connect() as conn:
+        records = trace(
+            conn, kpi.agent_id, pd.Timestamp("1999-02-01").date(), "average_handle_time"
+        )
+    assert len(records) == int(kpi.denominator) > 100
+    assert {r.source_object for r in records} == {EXPORT.name}
+    lines = EXPORT.read_text().splitlines()
+    header = lines[0].split("\t")
+    for record in records:
+        fields = dict(zip(header, lines[int(record.source_position) - 1].split("\t"), strict=True))
+        assert fields["server"] == kpi.agent_id
+        assert fields["outcome"] == "AGENT"
+        assert record.record_key.endswith(fields["call_id"])
