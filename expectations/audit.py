@@ -355,7 +355,20 @@ def expectation_checks(
             name=f"raw_{table}",
             query=f"select * from raw.{table} where batch_date = '{day.isoformat()}'",
         )
-        targets[f"raw.{table}"] = (system, batch_ids[system], raw_checks(table))
+        checks = raw_checks(table)
+        landed = conn.execute(
+            "select rows_loaded from raw.batch_tables where raw_table = %s and batch_date = %s",
+            (table, day),
+        ).fetchone()
+        if landed is not None:
+            checks.append(
+                Check(
+                    "row_count_equals_rows_landed",
+                    "ExpectTableRowCountToEqual",
+                    {"value": landed[0]},
+                )
+            )
+        targets[f"raw.{table}"] = (system, batch_ids[system], checks)
         definitions.append((f"raw.{table}", asset))
     for mart, checks in MART_CHECKS.items():
         if _table_exists(conn, f"marts.{mart}"):

@@ -156,6 +156,7 @@ class BatchWriter:
     batch: Batch
     tables: Sequence[str]
     counts: dict[str, ObjectCounts] = field(default_factory=dict)
+    table_rows: dict[str, int] = field(default_factory=dict)
     _quarantine: list[tuple] = field(default_factory=list)
 
     def __enter__(self) -> BatchWriter:
@@ -163,7 +164,7 @@ class BatchWriter:
         self._tx = self.conn.transaction()
         self._tx.__enter__()
         key = (self.batch.source_system, self.batch.batch_date)
-        for table in (*self.tables, "batch_manifest", "quarantine"):
+        for table in (*self.tables, "batch_manifest", "batch_tables", "quarantine"):
             self.conn.execute(
                 sql.SQL("delete from raw.{} where source_system = %s and batch_date = %s").format(
                     sql.Identifier(table)
@@ -176,6 +177,19 @@ class BatchWriter:
         if exc_type is None:
             self._write_quarantine()
             self._write_manifest()
+            self.conn.cursor().executemany(
+                "insert into raw.batch_tables values (%s, %s, %s, %s, %s)",
+                [
+                    (
+                        self.batch.batch_id,
+                        self.batch.source_system,
+                        self.batch.batch_date,
+                        table,
+                        self.table_rows.get(table, 0),
+                    )
+                    for table in self.tables
+                ],
+            )
             # Fresh statistics for the tables just replaced: the models and the audit that
             # read them next are planned on what is there, not on an empty table.
             for table in self.tables:
@@ -196,6 +210,7 @@ class BatchWriter:
             sql.Identifier(table),
             sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
         )
+        self.table_rows.setdefault(table, 0)
         with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
             for row in rows:
                 counts = self.counts.setdefault(row.source_object, ObjectCounts())
@@ -217,6 +232,7 @@ class BatchWriter:
                     )
                     continue
                 counts.rows_loaded += 1
+                self.table_rows[table] += 1
                 copy.write_row(
                     (
                         *row.values,

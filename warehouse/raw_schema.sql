@@ -21,6 +21,16 @@ create table if not exists raw.batch_manifest (
     check (rows_read = rows_loaded + rows_quarantined)
 );
 
+-- Rows landed per raw table per batch: the row count each table's batch must show.
+create table if not exists raw.batch_tables (
+    batch_id text not null,
+    source_system text not null,
+    batch_date date not null,
+    raw_table text not null,
+    rows_loaded integer not null,
+    primary key (source_system, batch_date, raw_table)
+);
+
 create table if not exists raw.quarantine (
     source_system text not null,
     source_object text not null,
