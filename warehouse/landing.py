@@ -142,10 +142,20 @@ def content_hash(raw_text: str) -> str:
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     ddl = resources.files("warehouse").joinpath("raw_schema.sql").read_text()
+    digest = hashlib.md5(ddl.encode(), usedforsecurity=False).hexdigest()
     with conn.transaction():
-        # One extractor at a time creates the schema; the others wait for it.
+        # One extractor at a time creates the schema; the others wait for it. Once it is
+        # current the DDL is skipped: ALTER TABLE takes an exclusive lock even when it has
+        # nothing to do, which would deadlock with a landing running in parallel.
         conn.execute("select pg_advisory_xact_lock(hashtext('raw_schema'))")
+        if conn.execute("select to_regclass('raw.schema_version') is not null").fetchone()[0]:
+            current = conn.execute("select ddl_hash from raw.schema_version").fetchone()
+            if current and current[0] == digest:
+                return
         conn.execute(ddl)
+        conn.execute("create table if not exists raw.schema_version (ddl_hash text not null)")
+        conn.execute("delete from raw.schema_version")
+        conn.execute("insert into raw.schema_version values (%s)", (digest,))
 
 
 @dataclass
@@ -164,6 +174,12 @@ class BatchWriter:
         self._tx = self.conn.transaction()
         self._tx.__enter__()
         key = (self.batch.source_system, self.batch.batch_date)
+        # Two runs landing the same (source, day) at once (a rerun racing a backfill) take
+        # turns: without the lock each deletes only what it could see and both inserts stay.
+        self.conn.execute(
+            "select pg_advisory_xact_lock(hashtext('landing'), hashtext(%s || '/' || %s))",
+            (self.batch.source_system, self.batch.batch_date.isoformat()),
+        )
         for table in (*self.tables, "batch_manifest", "batch_tables", "quarantine"):
             self.conn.execute(
                 sql.SQL("delete from raw.{} where source_system = %s and batch_date = %s").format(

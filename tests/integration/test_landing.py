@@ -120,3 +120,37 @@ def test_a_landing_that_fails_halfway_leaves_the_previous_batch(
             "select count(*), min(batch_id) from raw.call_center_contacts"
         ).fetchone()
     assert kept == (first.rows_loaded, "run1/extract_call_center")
+
+
+def test_two_runs_landing_the_same_day_at_once_do_not_double_it(clean_warehouse, delivery):
+    """A rerun racing a backfill of the same day: each lands whole, one after the other."""
+    import threading
+
+    path, _, _ = delivery
+    with connect() as conn:
+        expected = _land(conn, path.parent.parent, "warmup")  # the schema exists
+    results, errors = {}, []
+    barrier = threading.Barrier(4)
+
+    def land(run_id: str) -> None:
+        try:
+            with connect() as conn:
+                barrier.wait()
+                results[run_id] = _land(conn, path.parent.parent, run_id)
+        except Exception as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=land, args=(f"race{i}",)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with connect() as conn:
+        counts = conn.execute(
+            "select (select count(*) from raw.call_center_contacts),"
+            " (select count(distinct batch_id) from raw.call_center_contacts),"
+            " (select count(*) from raw.batch_manifest),"
+            " (select count(*) from raw.quarantine)"
+        ).fetchone()
+    assert counts == (expected.rows_loaded, 1, 1, expected.rows_quarantined)
