@@ -34,6 +34,8 @@ import pendulum
 from airflow.sdk import dag, task
 from airflow.timetables.interval import CronDataIntervalTimetable
 
+from operations.alerts import notify_failure
+
 CENTER_TIMEZONE = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
 # Interactive runs (the CLI, the tests) fail fast instead of waiting out retry delays.
 RETRIES = int(os.environ.get("DAILY_DAG_RETRIES", "3"))
@@ -59,6 +61,7 @@ def _extract(source_system: str, data_interval_start, data_interval_end, run_id,
     catchup=False,
     max_active_runs=1,
     default_args={
+        "on_failure_callback": notify_failure,
         "retries": RETRIES,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,

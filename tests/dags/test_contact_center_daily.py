@@ -8,6 +8,7 @@ from airflow.dag_processing.dagbag import DagBag
 from airflow.timetables.base import TimeRestriction
 
 from extractors.batch import business_day
+from operations.alerts import notify_failure
 from tests.conftest import REPO_ROOT
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -38,6 +39,12 @@ def test_the_extracts_run_in_parallel_then_dbt_then_audit_then_publish(dag):
     assert dag.get_task("publish_reporting").upstream_task_ids == {"audit"}
     # A failed audit is not retried: the data, not the machine, is wrong.
     assert dag.get_task("audit").retries == 0
+    # A task that fails for good is logged and posted to ALERT_WEBHOOK_URL when set.
+    for task in dag.tasks:
+        assert (
+            task.on_failure_callback == [notify_failure]
+            or task.on_failure_callback == notify_failure
+        )
     # A source the center does not have is skipped; the build still runs, a failure stops it.
     assert dag.get_task("dbt_build").trigger_rule == "none_failed_min_one_success"
 

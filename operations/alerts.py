@@ -1,0 +1,45 @@
+"""What happens when a task fails for good (after its retries): a log line that names the
+DAG, run, task and error, and, when ALERT_WEBHOOK_URL is set, a JSON POST to it (a chat
+or paging webhook). A notification that cannot be delivered is logged, never raised: it
+must not hide the original failure."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import urllib.request
+
+log = logging.getLogger(__name__)
+
+
+def failure_message(context: dict) -> dict:
+    ti = context.get("task_instance") or context.get("ti")
+    run = context.get("dag_run")
+    return {
+        "event": "task_failed",
+        "dag_id": getattr(ti, "dag_id", None),
+        "task_id": getattr(ti, "task_id", None),
+        "run_id": getattr(run, "run_id", None) or getattr(ti, "run_id", None),
+        "try_number": getattr(ti, "try_number", None),
+        "error": str(context.get("exception") or ""),
+    }
+
+
+def notify_failure(context: dict) -> None:
+    message = failure_message(context)
+    log.error("pipeline failure: %s", json.dumps(message))
+    url = os.environ.get("ALERT_WEBHOOK_URL")
+    if not url:
+        return
+    request = urllib.request.Request(
+        url,
+        data=json.dumps(message).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+    except OSError as error:
+        log.error("could not deliver the failure notification to the webhook: %s", error)
