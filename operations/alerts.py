@@ -1,7 +1,7 @@
 """What happens when a task fails for good (after its retries): a log line that names the
-DAG, run, task and error, and, when ALERT_WEBHOOK_URL is set, a JSON POST to it (a chat
-or paging webhook). A notification that cannot be delivered is logged, never raised: it
-must not hide the original failure."""
+DAG, run, task and error, a row in `audit.task_failures`, and, when ALERT_WEBHOOK_URL is
+set, a JSON POST to it (a chat or paging webhook). A notification that cannot be
+delivered is logged, never raised: it must not hide the original failure."""
 
 from __future__ import annotations
 
@@ -26,9 +26,32 @@ def failure_message(context: dict) -> dict:
     }
 
 
+def record_failure(message: dict) -> None:
+    """Keep the failure in `audit.task_failures` too, next to the audited runs (a run that
+    failed before its audit, e.g. at an extract, is recorded there)."""
+    from warehouse.connection import connect
+
+    try:
+        with connect() as conn:
+            conn.execute("create schema if not exists audit")
+            conn.execute(
+                "create table if not exists audit.task_failures (dag_id text, run_id text,"
+                " task_id text, try_number integer, error text,"
+                " failed_at timestamptz not null default now())"
+            )
+            conn.execute(
+                "insert into audit.task_failures (dag_id, run_id, task_id, try_number, error)"
+                " values (%s, %s, %s, %s, %s)",
+                tuple(message[k] for k in ("dag_id", "run_id", "task_id", "try_number", "error")),
+            )
+    except Exception as error:  # noqa: BLE001 - a notification must not hide the failure
+        log.error("could not record the failure in audit.task_failures: %s", error)
+
+
 def notify_failure(context: dict) -> None:
     message = failure_message(context)
     log.error("pipeline failure: %s", json.dumps(message))
+    record_failure(message)
     url = os.environ.get("ALERT_WEBHOOK_URL")
     if not url:
         return

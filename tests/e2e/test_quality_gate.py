@@ -103,6 +103,10 @@ def test_a_bad_delivery_fails_the_run_and_leaves_reporting_as_it_was(gate):
     with pytest.raises(DagRunFailed, match="extract_call_center"):
         run_business_day(dag, DAYS[1], "Asia/Shanghai")
     assert _reporting() == published
+    (error,) = _query(
+        "select error from audit.task_failures where task_id = 'extract_call_center'"
+    )[0]
+    assert "broke rule 'required_columns'" in error and "lacks columns ['ANI']" in error
 
     # 3. The corrected delivery goes through and is published.
     good_file.write_bytes(good)

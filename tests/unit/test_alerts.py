@@ -16,7 +16,15 @@ CONTEXT = {
 }
 
 
+def _no_warehouse(monkeypatch) -> list:
+    """Recording in audit.task_failures is proved end to end (test_quality_gate.py)."""
+    recorded = []
+    monkeypatch.setattr("operations.alerts.record_failure", recorded.append)
+    return recorded
+
+
 def test_a_failure_is_posted_to_the_webhook(monkeypatch, caplog):
+    recorded = _no_warehouse(monkeypatch)
     received = []
 
     class Hook(BaseHTTPRequestHandler):
@@ -46,9 +54,11 @@ def test_a_failure_is_posted_to_the_webhook(monkeypatch, caplog):
         }
     ]
     assert "unknown_agents_below_threshold" in caplog.text
+    assert recorded == received
 
 
 def test_an_unreachable_webhook_is_logged_not_raised(monkeypatch, caplog):
+    _no_warehouse(monkeypatch)
     monkeypatch.setenv("ALERT_WEBHOOK_URL", "http://127.0.0.1:9/hook")
     notify_failure(CONTEXT)
     assert "could not deliver the failure notification" in caplog.text
