@@ -198,6 +198,20 @@ def trace(args: argparse.Namespace) -> None:
         )
 
 
+def airflow(args: argparse.Namespace) -> None:
+    """Airflow 3 itself, locally: UI, scheduler and dag-processor on the embedded PostgreSQL."""
+    from cli.airflow_server import serve
+
+    serve(args.port)
+
+
+def airflow_cli(args: argparse.Namespace) -> None:
+    """Any `airflow` command against the local server (`make airflow`)."""
+    from cli.airflow_server import run_cli
+
+    raise SystemExit(run_cli(args.airflow_args))
+
+
 def main() -> None:
     # Library chatter that says nothing about this pipeline.
     warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
@@ -241,6 +255,16 @@ def main() -> None:
     tracer.add_argument("--month", required=True, help="YYYY-MM")
     tracer.add_argument("--kpi", required=True, help="a kpi_code of seeds/kpi_catalog.csv")
     tracer.set_defaults(func=trace)
+    server = commands.add_parser(
+        "airflow", help="start Airflow 3 (UI, scheduler, dag-processor) with the project's DAGs"
+    )
+    server.add_argument("--port", type=int, default=8080)
+    server.set_defaults(func=airflow)
+    server_cli = commands.add_parser(
+        "airflow-cli", help="run an `airflow` command against the local server's database"
+    )
+    server_cli.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    server_cli.set_defaults(func=airflow_cli)
     passthrough = commands.add_parser(
         "dbt", help="run a dbt command with the warehouse's connection"
     )

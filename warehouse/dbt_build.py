@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from warehouse.connection import dbt_env
+from warehouse.connection import connect, dbt_env
 
 log = logging.getLogger(__name__)
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -28,7 +28,11 @@ def run_dbt(args: list[str], variables: dict | None = None):
     command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if variables:
         command += ["--vars", json.dumps(variables)]
-    result = dbtRunner().invoke(command)
+    # One dbt at a time per warehouse: two runs building the same models at once (a backfill
+    # next to a scheduled run) collide on dbt's table swaps ("__dbt_backup already exists").
+    with connect(autocommit=True) as lock:
+        lock.execute("select pg_advisory_lock(hashtext('dbt_build'))")
+        result = dbtRunner().invoke(command)
     if not result.success:
         failures = []
         for node in getattr(result.result, "results", None) or []:
