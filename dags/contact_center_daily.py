@@ -92,7 +92,7 @@ def contact_center_daily():
 
     # Runs when no extract failed: a source the center does not have is skipped, not failed.
     @task(retries=min(RETRIES, 1), trigger_rule="none_failed_min_one_success")
-    def dbt_build(data_interval_start=None, data_interval_end=None):
+    def dbt_build(data_interval_start=None, data_interval_end=None, run_id=None):
         from extractors.batch import business_day
         from extractors.settings import enabled_sources
         from warehouse.dbt_build import run_dbt
@@ -103,7 +103,9 @@ def contact_center_daily():
         run_dbt(["source", "freshness", "--select", *batches])
         # dbt unit tests prove the formulas in CI (make test), not on every production run.
         run_dbt(
-            ["build", "--exclude-resource-type", "unit_test"], {"business_date": day.isoformat()}
+            ["build", "--exclude-resource-type", "unit_test"],
+            {"business_date": day.isoformat()},
+            stamp=run_id,
         )
         return day.isoformat()
 

@@ -71,6 +71,7 @@ create table if not exists audit.runs (
     run_id text not null, business_date date not null, audited_at timestamptz not null,
     outcome text not null, checks_run integer not null, checks_failed integer not null,
     rows_quarantined bigint not null, failures text, data_docs text);
+alter table audit.runs add column if not exists audited_build text;
 create table if not exists audit.checks (
     run_id text not null, business_date date not null, check_kind text not null,
     target text not null, source_system text, batch_id text, rule text not null,
@@ -478,8 +479,15 @@ def _record(
         quarantined = _count(
             conn, "select count(*) from raw.quarantine where batch_date = %s", (day,)
         )
+        build = (
+            conn.execute("select run_id from marts.build_stamp").fetchone()
+            if _table_exists(conn, "marts.build_stamp")
+            else None
+        )
         conn.execute(
-            "insert into audit.runs values (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "insert into audit.runs (run_id, business_date, audited_at, outcome, checks_run,"
+            " checks_failed, rows_quarantined, failures, data_docs, audited_build)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (
                 run_id,
                 day,
@@ -490,6 +498,7 @@ def _record(
                 quarantined,
                 "\n".join(r.describe() for r in failures) or None,
                 str(docs / "index.html") if docs else None,
+                build[0] if build else None,
             ),
         )
 
@@ -500,11 +509,22 @@ def audit_dir() -> Path:
 
 def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
     """Audit the run; record everything; raise AuditFailed if any check failed."""
+    from warehouse.dbt_build import WAREHOUSE_LOCK
+
     docs = audit_dir() / "data_docs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
-    results = contract_checks(conn, day) + type_checks(conn, day) + reconciliation_checks(conn)
-    results += expectation_checks(conn, day, run_id, docs)
-    _record(conn, run_id, day, results, docs)
-    conn.commit()  # the record stays even though the run fails below
+    conn.commit()
+    # No dbt build may change the marts while they are audited (a backfill run next door).
+    conn.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
+    try:
+        results = contract_checks(conn, day) + type_checks(conn, day)
+        results += reconciliation_checks(conn)
+        results += expectation_checks(conn, day, run_id, docs)
+        _record(conn, run_id, day, results, docs)
+        conn.commit()  # the record stays even though the run fails below
+    finally:
+        conn.rollback()  # nothing uncommitted is kept; a failed statement is cleared
+        conn.execute(f"select pg_advisory_unlock({WAREHOUSE_LOCK})")
+        conn.commit()
     failures = [r for r in results if r.fails_the_run]
     log.info(
         "audit of %s: %d checks, %d failed; data docs %s",

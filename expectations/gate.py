@@ -33,9 +33,14 @@ PUBLISHED = {
 
 
 def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[str, int]:
+    from warehouse.dbt_build import WAREHOUSE_LOCK
+
     counts: dict[str, int] = {}
     with conn.transaction():
         conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        # No build while publishing, and only the build this run's audit passed.
+        conn.execute(f"select pg_advisory_xact_lock({WAREHOUSE_LOCK})")
+        _require_audited_build(conn, run_id)
         conn.execute("create schema if not exists reporting")
         conn.execute("create schema if not exists audit")
         conn.execute(
@@ -91,3 +96,23 @@ def _grant_bi_reader(conn: psycopg.Connection) -> None:
     conn.execute(
         sql.SQL("grant select on all tables in schema reporting to {}").format(sql.Identifier(role))
     )
+
+
+class PublishRefused(RuntimeError):
+    """The marts are not the build this run's audit passed: nothing is published."""
+
+
+def _require_audited_build(conn: psycopg.Connection, run_id: str) -> None:
+    audited = conn.execute(
+        "select audited_build from audit.runs where run_id = %s and outcome = 'passed'"
+        " order by audited_at desc limit 1",
+        (run_id,),
+    ).fetchone()
+    current = conn.execute("select run_id from marts.build_stamp").fetchone()
+    if audited is None:
+        raise PublishRefused(f"run {run_id} has no passed audit: nothing is published")
+    if current is None or current[0] != audited[0]:
+        raise PublishRefused(
+            f"the marts were rebuilt by run {current[0] if current else '?'} after run"
+            f" {run_id} audited build {audited[0]}: nothing is published; rerun the day"
+        )

@@ -17,9 +17,14 @@ class DbtFailed(RuntimeError):
     pass
 
 
-def run_dbt(args: list[str], variables: dict | None = None):
+WAREHOUSE_LOCK = "hashtext('dbt_build')"
+
+
+def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = None):
     """Invoke `dbt <args>` on the project and return dbt's result; raise DbtFailed naming
-    the failing nodes."""
+    the failing nodes. With `stamp` (the run's id), a successful build is stamped in
+    `marts.build_stamp` under the same lock, so the audit and the publish can tell which
+    build they saw."""
     from dbt.cli.main import dbtRunner
 
     if not os.environ.get("PII_HASH_KEY"):
@@ -31,8 +36,16 @@ def run_dbt(args: list[str], variables: dict | None = None):
     # One dbt at a time per warehouse: two runs building the same models at once (a backfill
     # next to a scheduled run) collide on dbt's table swaps ("__dbt_backup already exists").
     with connect(autocommit=True) as lock:
-        lock.execute("select pg_advisory_lock(hashtext('dbt_build'))")
+        lock.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
         result = dbtRunner().invoke(command)
+        if result.success and stamp:
+            with lock.transaction():
+                lock.execute(
+                    "create table if not exists marts.build_stamp (run_id text not null,"
+                    " built_at timestamptz not null default now())"
+                )
+                lock.execute("delete from marts.build_stamp")
+                lock.execute("insert into marts.build_stamp (run_id) values (%s)", (stamp,))
     if not result.success:
         failures = []
         for node in getattr(result.result, "results", None) or []:

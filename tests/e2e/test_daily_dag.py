@@ -28,7 +28,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 DAYS = [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
 CONFIG = SimulationConfig(start_date=DAYS[0], days=len(DAYS), n_agents=30)
 # Columns that name the run rather than the data: they legitimately change on a rerun.
-RUN_IDENTITY_COLUMNS = {"batch_id", "extracted_at", "published_at", "run_id"}
+RUN_IDENTITY_COLUMNS = {"batch_id", "extracted_at", "published_at", "run_id", "built_at"}
 COMPARED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reporting")
 
 
@@ -156,6 +156,8 @@ def _fingerprint() -> dict[str, tuple[int, str]]:
                 )
                 if r[0] not in RUN_IDENTITY_COLUMNS
             ]
+            if not columns:  # a table of run identity only (marts.build_stamp)
+                continue
             select = ", ".join(f'"{c}"' for c in columns)
             count, digest = conn.execute(
                 f"select count(*), md5(coalesce(string_agg(row_text, '|' order by row_text), ''))"

@@ -173,3 +173,29 @@ def test_the_bi_role_reads_reporting_and_nothing_else(gate):
             bi.rollback()
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             bi.execute("create table reporting.mine (x int)")
+
+
+def test_publish_refuses_marts_its_audit_did_not_see(gate):
+    """Another run rebuilt the marts after this run's audit: its publish changes nothing."""
+    from expectations.gate import PublishRefused, publish
+
+    (run_id,) = _query(
+        "select run_id from audit.runs where outcome = 'passed' order by audited_at desc limit 1"
+    )[0]
+    published = _reporting()
+    with connect() as conn:
+        conn.execute("update marts.build_stamp set run_id = 'a-backfill-run'")
+    try:
+        with (
+            connect() as conn,
+            pytest.raises(PublishRefused, match="rebuilt by run a-backfill-run"),
+        ):
+            publish(conn, run_id, DAYS[1])
+        assert _reporting() == published
+        with connect() as conn, pytest.raises(PublishRefused, match="no passed audit"):
+            publish(conn, "never-audited", DAYS[1])
+    finally:
+        with connect() as conn:
+            conn.execute("update marts.build_stamp set run_id = %s", (run_id,))
+    with connect() as conn:
+        assert publish(conn, run_id, DAYS[1])["agent_month_scorecards"] > 0
