@@ -10,6 +10,8 @@ import logging
 import os
 import urllib.request
 
+import psycopg
+
 log = logging.getLogger(__name__)
 
 
@@ -44,7 +46,7 @@ def record_failure(message: dict) -> None:
                 " values (%s, %s, %s, %s, %s)",
                 tuple(message[k] for k in ("dag_id", "run_id", "task_id", "try_number", "error")),
             )
-    except Exception as error:  # noqa: BLE001 - a notification must not hide the failure
+    except (psycopg.Error, OSError) as error:  # the warehouse may be what failed
         log.error("could not record the failure in audit.task_failures: %s", error)
 
 

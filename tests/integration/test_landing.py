@@ -125,27 +125,22 @@ def test_a_landing_that_fails_halfway_leaves_the_previous_batch(
 def test_two_runs_landing_the_same_day_at_once_do_not_double_it(clean_warehouse, delivery):
     """A rerun racing a backfill of the same day: each lands whole, one after the other."""
     import threading
+    from concurrent.futures import ThreadPoolExecutor
 
     path, _, _ = delivery
     with connect() as conn:
         expected = _land(conn, path.parent.parent, "warmup")  # the schema exists
-    results, errors = {}, []
     barrier = threading.Barrier(4)
 
-    def land(run_id: str) -> None:
-        try:
-            with connect() as conn:
-                barrier.wait()
-                results[run_id] = _land(conn, path.parent.parent, run_id)
-        except Exception as error:  # noqa: BLE001 - reported below
-            errors.append(error)
+    def land(run_id: str):
+        with connect() as conn:
+            barrier.wait()
+            return _land(conn, path.parent.parent, run_id)
 
-    threads = [threading.Thread(target=land, args=(f"race{i}",)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(land, f"race{i}") for i in range(4)]
+    # .result() re-raises a landing's error here (a deadlock, a duplicate manifest row).
+    assert all(f.result().rows_loaded == expected.rows_loaded for f in futures)
     with connect() as conn:
         counts = conn.execute(
             "select (select count(*) from raw.call_center_contacts),"

@@ -63,18 +63,7 @@ graded as (
         grade.grade_zh
     from pivoted
     inner join months on pivoted.agent_id = months.agent_id and pivoted.month_start = months.month_start
-    cross join lateral (
-        -- Excellent also needs no severe QA defect in the month.
-        select
-            grade_bands.grade,
-            grade_bands.grade_zh
-        from grade_bands
-        where
-            grade_bands.min_total_score <= round(pivoted.total_score, 4)
-            and (grade_bands.grade <> 'excellent' or coalesce(months.qa_severe_defect_count, 0) = 0)
-        order by grade_bands.min_total_score desc
-        limit 1
-    ) as grade
+    {{ grade_join('round(pivoted.total_score, 4)', 'months.qa_severe_defect_count') }}
 ),
 
 final as (

@@ -19,11 +19,7 @@ by_period as (
         periods.period_type,
         periods.period_start
     from monthly
-    cross join lateral (
-        values
-        ('quarter', date_trunc('quarter', monthly.month_start)::date),
-        ('year', date_trunc('year', monthly.month_start)::date)
-    ) as periods (period_type, period_start)
+    {{ periods_of('monthly.month_start', ['quarter', 'year']) }}
 ),
 
 summed as (
@@ -50,17 +46,7 @@ graded as (
         grade.grade,
         grade.grade_zh
     from summed
-    cross join lateral (
-        select
-            grade_bands.grade,
-            grade_bands.grade_zh
-        from grade_bands
-        where
-            grade_bands.min_total_score <= summed.total_score
-            and (grade_bands.grade <> 'excellent' or summed.qa_severe_defect_count = 0)
-        order by grade_bands.min_total_score desc
-        limit 1
-    ) as grade
+    {{ grade_join('summed.total_score', 'summed.qa_severe_defect_count') }}
 ),
 
 final as (

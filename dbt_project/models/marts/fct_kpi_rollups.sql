@@ -18,12 +18,7 @@ by_period as (
         periods.period_type,
         periods.period_start
     from inputs
-    cross join lateral (
-        values
-        ('month', inputs.month_start),
-        ('quarter', date_trunc('quarter', inputs.month_start)::date),
-        ('year', date_trunc('year', inputs.month_start)::date)
-    ) as periods (period_type, period_start)
+    {{ periods_of('inputs.month_start', ['month', 'quarter', 'year']) }}
 ),
 
 summed as (
