@@ -121,6 +121,16 @@ def _batches(conn: psycopg.Connection, day: date) -> list[tuple]:
     ).fetchall()
 
 
+def _relanded_days(conn: psycopg.Connection, run_id: str, day: date) -> list[date]:
+    """Earlier days this run landed again (late data in the sources' lookback)."""
+    rows = conn.execute(
+        "select distinct batch_date from raw.batch_manifest"
+        " where starts_with(batch_id, %s) and batch_date <> %s order by batch_date",
+        (f"{run_id}/", day),
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def _count(conn: psycopg.Connection, sql: str, params=()) -> int:
     return conn.execute(sql, params).fetchone()[0]
 
@@ -516,7 +526,10 @@ def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
     # No dbt build may change the marts while they are audited (a backfill run next door).
     conn.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
     try:
-        results = contract_checks(conn, day) + type_checks(conn, day)
+        results = [
+            c for d in (day, *_relanded_days(conn, run_id, day)) for c in contract_checks(conn, d)
+        ]
+        results += type_checks(conn, day)
         results += reconciliation_checks(conn)
         results += expectation_checks(conn, day, run_id, docs)
         _record(conn, run_id, day, results, docs)

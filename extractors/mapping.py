@@ -125,6 +125,9 @@ class Delivery(_Strict):
     encoding: str = "utf-8"
     day_column: str | None = None
     day_format: str | None = None
+    # Each run re-reads the files of this many earlier days and re-lands a day whose file
+    # changed since it was landed (a late or corrected delivery).
+    lookback_days: int = Field(0, ge=0, le=31)
 
     @model_validator(mode="after")
     def _day_column_has_format(self) -> Delivery:
@@ -157,6 +160,9 @@ class ApiDelivery(_Strict):
     next_page_key: str = "next_page"
     since_param: str | None = None
     before_param: str | None = None
+    # The cursor starts this many days before the run's interval: changes the source
+    # recorded late are read again (the newest version of a record wins in staging).
+    lookback_days: int = Field(0, ge=0, le=31)
 
     @model_validator(mode="after")
     def _cursor_pair(self) -> ApiDelivery:
@@ -183,6 +189,9 @@ class SqlDelivery(_Strict):
     changed_at_format: str = "%Y-%m-%d %H:%M:%S"
     changed_at_timezone: str = "UTC"
     parent: ParentTable | None = None
+    # Each run re-reads the changes of this many earlier days and re-lands a day whose
+    # rows differ from what was landed for it (records written late into the tool).
+    lookback_days: int = Field(0, ge=0, le=31)
 
 
 def _delivery_kind(value: Any) -> str:

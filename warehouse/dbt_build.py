@@ -31,6 +31,8 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
         raise DbtFailed("PII_HASH_KEY is not set: staging cannot hash personal data without it")
     os.environ.update(dbt_env())
     command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    if stamp:
+        variables = {**(variables or {}), "run_id": stamp}  # marks the agent-days it rebuilt
     if variables:
         command += ["--vars", json.dumps(variables)]
     # One dbt at a time per warehouse: two runs building the same models at once (a backfill

@@ -1,9 +1,10 @@
-"""Land the CRM roster snapshot and the tickets changed in the run's interval, each
-endpoint as its vendor mapping reads it."""
+"""Land the CRM roster snapshot and the tickets changed in the run's interval (and the
+mapping's lookback days before it), each endpoint as its vendor mapping reads it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 
 import psycopg
 
@@ -44,8 +45,9 @@ def run(
             delivery = mapping.delivery
             params = {}
             if delivery.since_param:
+                since = batch.interval_start - timedelta(days=delivery.lookback_days)
                 params = {
-                    delivery.since_param: batch.interval_start.isoformat(),
+                    delivery.since_param: since.isoformat(),
                     delivery.before_param: batch.interval_end.isoformat(),
                 }
             pages = client.pages(

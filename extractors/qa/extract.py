@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
@@ -40,20 +41,48 @@ def _window(delivery: SqlDelivery, start: datetime, end: datetime) -> tuple[str,
     ).strftime(delivery.changed_at_format)
 
 
-def _records(cursor: sqlite3.Cursor) -> Iterator[dict]:
+def _records(cursor: sqlite3.Cursor, digest=None) -> Iterator[dict]:
+    """The rows as dicts; `digest` (hashlib) sees every row, so the manifest records a
+    fingerprint of what was read and a later run can tell whether the day changed."""
     names = [d[0] for d in cursor.description]
     for row in cursor:
+        if digest is not None:
+            digest.update(repr(row).encode())
         yield dict(zip(names, row, strict=True))
+
+
+def _open(db_path: Path, batch: Batch) -> sqlite3.Connection:
+    if not db_path.is_file():
+        raise ContractError(
+            batch.source_system, batch.batch_id, "source_reachable", f"no QA database at {db_path}"
+        )
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+
+
+def fingerprints(db_path: Path, batch: Batch, mappings: dict[str, SourceMapping]) -> dict:
+    """{source object: fingerprint} of the rows the batch's interval holds now."""
+    db = _open(db_path, batch)
+    try:
+        found = {}
+        for table in QA_TABLES:
+            delivery = mappings[table].delivery
+            digest = hashlib.sha256()
+            cursor = db.execute(
+                changed_rows_query(delivery),
+                _window(delivery, batch.interval_start, batch.interval_end),
+            )
+            for _ in _records(cursor, digest):
+                pass
+            found[f"{db_path.name}:{delivery.table}"] = digest.hexdigest()
+        return found
+    finally:
+        db.close()
 
 
 def run(
     conn: psycopg.Connection, batch: Batch, db_path: Path, mappings: dict[str, SourceMapping]
 ) -> BatchSummary:
-    if not db_path.is_file():
-        raise ContractError(
-            batch.source_system, batch.batch_id, "source_reachable", f"no QA database at {db_path}"
-        )
-    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    db = _open(db_path, batch)
     try:
         with BatchWriter(conn, batch, list(QA_TABLES)) as writer:
             for table in QA_TABLES:
@@ -81,13 +110,18 @@ def run(
                     )
                 source_object = f"{db_path.name}:{delivery.table}"
                 writer.register_object(source_object)
+                digest = hashlib.sha256()
                 writer.land(
                     table,
                     COLUMNS[table],
                     table_rows(
-                        source_object, _records(cursor), RowParser(mapping), delivery.key_column
+                        source_object,
+                        _records(cursor, digest),
+                        RowParser(mapping),
+                        delivery.key_column,
                     ),
                 )
+                writer.register_object(source_object, digest.hexdigest())
     finally:
         db.close()
     return writer.summary()

@@ -1,98 +1,41 @@
--- One row per agent per local business day on which the agent has any KPI input, with the
--- team the agent belonged to that day (dim_agents history). Every KPI is stored as a
--- numerator and a denominator (or a sum and a count) so that months, quarters, years,
--- teams and the center are ratios of sums, never averages of daily ratios. An input whose
--- source or field is not available is NULL; an available one with no activity that day is 0.
-{#- Each input: the daily model it comes from, the availability flag that makes it NULL
-    (source or field not delivered), and its metrics. -#}
-{%- set inputs = [
-    ('contacts', 'has_call_center', ['phone_contacts_handled', 'chat_contacts_handled',
-        'talk_seconds_sum', 'handle_seconds_sum', 'handle_count', 'fcr_resolved_count',
-        'fcr_eligible_count']),
-    ('contacts', 'has_queue_wait', ['queue_wait_seconds_sum', 'queue_wait_count']),
-    ('contacts', 'has_hold', ['hold_seconds_sum']),
-    ('contacts', 'has_acw', ['acw_seconds_sum']),
-    ('emails', 'has_crm', ['email_contacts_handled']),
-    ('tickets', 'has_crm', ['tickets_due_count', 'tickets_on_time_count']),
-    ('ticket_work', 'has_crm', ['tickets_handled_count', 'operation_error_count']),
-    ('complaints', 'has_crm', ['complaint_count']),
-    ('qa', 'has_qa', ['qa_score_sum', 'qa_inspection_count', 'qa_accurate_count',
-        'compliance_score_sum', 'qa_severe_defect_count']),
-    ('rectifications', 'has_qa', ['rectifications_due_count', 'rectifications_on_time_count']),
-    ('surveys', 'has_survey', ['survey_response_count', 'csat_score_sum', 'csat_response_count',
-        'csat_satisfied_count', 'nps_promoter_count', 'nps_detractor_count',
-        'nps_response_count', 'negative_response_count', 'praise_count']),
-] %}
-{%- set daily_models = {
-    'contacts': 'int_contacts_aggregated_to_agent_days',
-    'emails': 'int_emails_aggregated_to_agent_days',
-    'tickets': 'int_tickets_aggregated_to_agent_days',
-    'ticket_work': 'int_ticket_work_aggregated_to_agent_days',
-    'complaints': 'int_complaints_aggregated_to_agent_days',
-    'qa': 'int_qa_aggregated_to_agent_days',
-    'rectifications': 'int_rectifications_aggregated_to_agent_days',
-    'surveys': 'int_surveys_aggregated_to_agent_days',
-} %}
+-- One row per agent per local business day with any KPI input (the columns are assembled in
+-- int_agent_days_assembled). Incremental: a run rewrites only the agent-days whose content
+-- changed (new days, and earlier days touched by late surveys, QA inspections or ticket
+-- updates), so every other agent-day keeps the run that built it (built_by_run_id).
+-- An agent-day that no longer has any input (a contact re-attributed) is deleted.
+{{ config(
+    materialized='incremental',
+    unique_key=['agent_id', 'business_date'],
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "delete from {{ this }} as built where not exists (
+            select from {{ ref('int_agent_days_assembled') }} as assembled
+            where assembled.agent_id = built.agent_id
+                and assembled.business_date = built.business_date)",
+    ],
+) }}
+
 with
 
-agents as (
-    select * from {{ ref('dim_agents') }}
-),
-
-available as (
-    select * from {{ ref('int_kpi_inputs_available') }}
-),
-{%- for name, model in daily_models.items() %}
-
-    {{ name }} as (
-        select * from {{ ref(model) }}
-    ),
-{%- endfor %}
-
-agent_days as (
-    {%- for name in daily_models %}
-        select
-            agent_id,
-            business_date
-        from {{ name }}
-        {%- if not loop.last %}
-            union{% endif %}
-    {%- endfor %}
+assembled as (
+    select * from {{ ref('int_agent_days_assembled') }}
 ),
 
 final as (
     select
-        agent_days.agent_id,
-        agents.team_id,
-        {%- for daily, flag, metrics in inputs %}
-            {%- for metric in metrics %}
-                case when available.{{ flag }} then coalesce({{ daily }}.{{ metric }}, 0) end as {{ metric }},
-            {%- endfor %}
-        {%- endfor %}
-        -- Phone and chat from the call center, e-mail from the CRM: each counts where its
-        -- source is available.
-        coalesce(contacts.phone_contacts_handled, 0) + coalesce(contacts.chat_contacts_handled, 0)
-        + coalesce(emails.email_contacts_handled, 0) as contacts_handled,
-        coalesce(contacts.first_response_seconds_sum, 0)
-        + coalesce(emails.first_response_seconds_sum, 0) as first_response_seconds_sum,
-        coalesce(contacts.first_response_count, 0)
-        + coalesce(emails.first_response_count, 0) as first_response_count,
-        coalesce(contacts.phone_contacts_handled, 0) + coalesce(contacts.chat_contacts_handled, 0)
-        + coalesce(emails.email_contacts_handled, 0) > 0 as is_working_day,
-        agent_days.business_date,
-        date_trunc('month', agent_days.business_date)::date as month_start
-    from agent_days
-    cross join available
-    -- The team of the day: an agent who moved on the 12th counts for the old team until the 11th.
-    left join agents
-        on
-            agent_days.agent_id = agents.agent_id
-            and agent_days.business_date >= agents.valid_from
-            and (agents.valid_to is null or agent_days.business_date < agents.valid_to)
-    {%- for name in daily_models %}
-        left join {{ name }}
-            on agent_days.agent_id = {{ name }}.agent_id and agent_days.business_date = {{ name }}.business_date
-    {%- endfor %}
+        assembled.*,
+        '{{ var("run_id", "manual") }}'::text as built_by_run_id
+    from assembled
+    {%- if is_incremental() %}
+        where not exists (
+            select from {{ this }} as built
+            where
+                built.agent_id = assembled.agent_id
+                and built.business_date = assembled.business_date
+                and built.row_hash = assembled.row_hash
+        )
+    {%- endif %}
 )
 
-select * from final
+select * from final  -- noqa: AM04 (every column of int_agent_days_assembled)
