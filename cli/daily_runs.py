@@ -9,17 +9,41 @@ from zoneinfo import ZoneInfo
 from cli.environment import REPO_ROOT
 
 DAG_FILE = REPO_ROOT / "dags" / "contact_center_daily.py"
+CLOSE_DAG_FILE = REPO_ROOT / "dags" / "contact_center_monthly_close.py"
 
 
 class DagRunFailed(RuntimeError):
     pass
 
 
-def load_daily_dag():
-    spec = importlib.util.spec_from_file_location("contact_center_daily", DAG_FILE)
+def _load(path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.contact_center_daily()
+    return getattr(module, name)()
+
+
+def load_daily_dag():
+    return _load(DAG_FILE, "contact_center_daily")
+
+
+def load_close_dag():
+    return _load(CLOSE_DAG_FILE, "contact_center_monthly_close")
+
+
+def close_run_date(month_start: date, close_day: int, timezone: str) -> datetime:
+    """The close DAG's logical date for a month: `close_day` of the next month, 06:00 local."""
+    following = (month_start.replace(day=28) + timedelta(days=4)).replace(day=close_day)
+    return datetime.combine(following, time(6), tzinfo=ZoneInfo(timezone))
+
+
+def run_month_close(dag, month_start: date, timezone: str, close_day: int = 5):
+    """`dag.test` of the monthly close run that closes `month_start`."""
+    dag_run = dag.test(logical_date=close_run_date(month_start, close_day, timezone))
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    if dag_run.state != "success":
+        raise DagRunFailed(f"close of {month_start:%Y-%m} ended {dag_run.state}: {states}")
+    return dag_run
 
 
 def run_business_day(dag, day: date, timezone: str):

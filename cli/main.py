@@ -4,6 +4,9 @@ python -m cli run-month [--month 2026-10] [--agents 60] [--seed N]
 python -m cli scorecard [--month 2026-10] [--top 10]
 python -m cli run-days --start YYYY-MM-DD --end YYYY-MM-DD
 python -m cli check-mapping --mapping FILE.yml --file SAMPLE
+python -m cli close-month --month YYYY-MM
+python -m cli reopen-month --month YYYY-MM --reason TEXT [--by NAME]
+python -m cli month-status
 python -m cli dbt <dbt arguments>
 """
 
@@ -198,6 +201,64 @@ def trace(args: argparse.Namespace) -> None:
         )
 
 
+def close_month(args: argparse.Namespace) -> None:
+    """Run the monthly close DAG (Airflow's dag.test) for a month now, not on its day."""
+    environment.prepare()
+    from cli.daily_runs import DagRunFailed, load_close_dag, run_month_close
+
+    month = _month(args.month)
+    try:
+        run_month_close(
+            load_close_dag(),
+            month,
+            os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai"),
+            int(os.environ.get("MONTH_CLOSE_DAY", "5")),
+        )
+    except DagRunFailed as error:
+        raise SystemExit(f"{error}\nsee audit.month_close_events for what is missing") from None
+    month_status(args)
+
+
+def reopen_month(args: argparse.Namespace) -> None:
+    """Reopen a closed month on purpose (audited): later data changes it again."""
+    environment.prepare()
+    from operations.month_close import MonthStateError
+    from operations.month_close import reopen_month as reopen
+    from warehouse.connection import connect
+
+    with connect() as conn:
+        try:
+            version = reopen(conn, _month(args.month), args.by, args.reason)
+        except MonthStateError as error:
+            raise SystemExit(str(error)) from None
+    print(
+        f"{args.month} reopened (snapshot {version} kept in closing.scorecard_snapshots); the"
+        " next daily run publishes its current figures; close it again with"
+        f" `python -m cli close-month --month {args.month}`"
+    )
+
+
+def month_status(args: argparse.Namespace) -> None:
+    """Closed and reopened months, their open adjustments and the last close events."""
+    environment.prepare()
+    from operations.month_close import ensure_schema
+    from warehouse.connection import connect
+
+    with connect() as conn:
+        ensure_schema(conn)
+        months = conn.execute(
+            "select month_start, status, snapshot_version, changed_by, changed_at, report_dir,"
+            " (select count(*) from closing.adjustments a where a.month_start = m.month_start"
+            "  and a.snapshot_version = m.snapshot_version and m.status = 'closed')"
+            " from closing.months m order by month_start"
+        ).fetchall()
+    print("month\tstatus\tsnapshot\tby\tat\tadjustments\treport")
+    for month, state, version, by, at, report, adjustments in months:
+        print(
+            f"{month:%Y-%m}\t{state}\t{version}\t{by}\t{at:%Y-%m-%d %H:%M}\t{adjustments}\t{report}"
+        )
+
+
 def airflow(args: argparse.Namespace) -> None:
     """Airflow 3 itself, locally: UI, scheduler and dag-processor on the embedded PostgreSQL."""
     from cli.airflow_server import serve
@@ -265,6 +326,20 @@ def main() -> None:
     )
     server_cli.add_argument("airflow_args", nargs=argparse.REMAINDER)
     server_cli.set_defaults(func=airflow_cli)
+    closer = commands.add_parser(
+        "close-month", help="run the monthly close for a month (checks, snapshot, report)"
+    )
+    closer.add_argument("--month", required=True, help="YYYY-MM")
+    closer.set_defaults(func=close_month)
+    reopener = commands.add_parser(
+        "reopen-month", help="reopen a closed month on purpose (audited; needs a reason)"
+    )
+    reopener.add_argument("--month", required=True, help="YYYY-MM")
+    reopener.add_argument("--reason", required=True)
+    reopener.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who reopens")
+    reopener.set_defaults(func=reopen_month)
+    status = commands.add_parser("month-status", help="closed months, adjustments, reports")
+    status.set_defaults(func=month_status)
     passthrough = commands.add_parser(
         "dbt", help="run a dbt command with the warehouse's connection"
     )

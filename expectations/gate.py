@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime
 import psycopg
 from psycopg import sql
 
+from operations import month_close
+
 log = logging.getLogger(__name__)
 
 # reporting name -> mart it publishes
@@ -52,11 +54,13 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
         for name, mart in PUBLISHED.items():
             staged = sql.Identifier(f"{name}__publishing")
             conn.execute(sql.SQL("drop table if exists reporting.{}").format(staged))
-            conn.execute(
-                sql.SQL("create table reporting.{} as select * from marts.{}").format(
-                    staged, sql.Identifier(mart)
-                )
+            # A closed month's scorecards come from its snapshot, not from this build.
+            source = (
+                month_close.frozen_select(conn, name)
+                if name in month_close.FROZEN
+                else sql.SQL("select * from marts.{}").format(sql.Identifier(mart))
             )
+            conn.execute(sql.SQL("create table reporting.{} as ").format(staged) + source)
             conn.execute(sql.SQL("drop table if exists reporting.{}").format(sql.Identifier(name)))
             conn.execute(
                 sql.SQL("alter table reporting.{} rename to {}").format(
@@ -71,12 +75,15 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
                 (run_id, business_date, name, row_count, published_at),
             )
             counts[name] = row_count
-        _grant_bi_reader(conn)
+        if month_close.is_in_use(conn):
+            counts["scorecard_adjustments"] = month_close.record_adjustments(conn, run_id)
+            month_close.publish_close_tables(conn)
+        grant_bi_reader(conn)
     log.info("published %s for %s (run %s)", counts, business_date, run_id)
     return counts
 
 
-def _grant_bi_reader(conn: psycopg.Connection) -> None:
+def grant_bi_reader(conn: psycopg.Connection) -> None:
     """The read-only BI role (BI_READER_ROLE, default bi_reader) may read `reporting` and
     nothing else. It logs in with BI_READER_PASSWORD; without one it is created without
     login (a DBA can set its password). Tables are recreated on every publish, so the grant

@@ -1,0 +1,488 @@
+"""Monthly close: the scorecards that pay bonuses are frozen once a month is complete.
+
+- `check_ready` refuses to close a month unless every day of it was landed from every
+  enabled source and published after that, and every agent who worked in the month has
+  the supervisor's monthly inputs.
+- `close_month` copies the month's published scorecards and KPI rows into a numbered
+  snapshot (`closing.scorecard_snapshots`, `closing.kpi_snapshots`). From then on
+  `reporting` shows the snapshot for that month, whatever later runs compute
+  (`frozen_select`, used by the publish gate): weights or targets changed later rebuild
+  open months only.
+- Late data for a closed month does not change it: each publish records the differences
+  between the freshly built KPI values and the snapshot as adjustments (agent, KPI, closed
+  value, current value) in `closing.adjustments` (`reporting.scorecard_adjustments`).
+- `reopen_month` (python -m cli reopen-month) reopens a month on purpose, with who and why;
+  the next publish shows its current figures, and closing it again takes a new snapshot.
+  Every close, refusal and reopen is an event in `audit.month_close_events`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import psycopg
+import psycopg.rows
+from psycopg import sql
+
+log = logging.getLogger(__name__)
+
+# reporting table -> (mart it publishes, snapshot that replaces it for closed months)
+FROZEN = {
+    "agent_month_scorecards": ("fct_agent_month_scorecards", "scorecard_snapshots"),
+    "agent_month_kpis": ("fct_agent_month_kpis", "kpi_snapshots"),
+}
+CLOSE_LOCK = "hashtext('month_close')"
+
+_DDL = """
+create schema if not exists closing;
+create schema if not exists audit;
+create table if not exists closing.months (
+    month_start date primary key,
+    status text not null check (status in ('closed', 'reopened')),
+    snapshot_version integer not null,
+    changed_at timestamptz not null,
+    changed_by text not null,
+    run_id text,
+    report_dir text
+);
+create table if not exists closing.adjustments (
+    month_start date not null,
+    snapshot_version integer not null,
+    agent_id text not null,
+    kpi_code text not null,
+    closed_value numeric,
+    current_value numeric,
+    first_seen_run text not null,
+    first_seen_at timestamptz not null,
+    last_seen_run text not null,
+    last_seen_at timestamptz not null,
+    primary key (month_start, snapshot_version, agent_id, kpi_code)
+);
+create table if not exists audit.month_close_events (
+    month_start date not null,
+    action text not null,
+    snapshot_version integer,
+    actor text not null,
+    reason text,
+    run_id text,
+    details jsonb not null default '{}',
+    happened_at timestamptz not null
+);
+create table if not exists audit.monthly_reports (
+    month_start date not null,
+    snapshot_version integer not null,
+    report_dir text not null,
+    files jsonb not null,
+    run_id text,
+    written_at timestamptz not null
+);
+"""
+
+
+class MonthNotReady(RuntimeError):
+    """The month cannot be closed yet: the message lists what is missing."""
+
+
+class MonthStateError(RuntimeError):
+    """Reopening a month that is not closed, or closing a month in the future."""
+
+
+@dataclass(frozen=True)
+class Readiness:
+    month_start: date
+    missing_days: dict[str, list[str]]  # source -> days not landed or not published since
+    agents_without_inputs: list[str]
+
+    @property
+    def ready(self) -> bool:
+        return not self.missing_days and not self.agents_without_inputs
+
+    def describe(self) -> str:
+        parts = [f"{source}: {_ranges(days)}" for source, days in self.missing_days.items()]
+        if self.agents_without_inputs:
+            parts.append(
+                f"no supervisor inputs for {len(self.agents_without_inputs)} agents who worked:"
+                f" {', '.join(self.agents_without_inputs)}"
+            )
+        return f"{self.month_start:%Y-%m} cannot be closed: " + "; ".join(parts)
+
+
+def _ranges(findings: list[str]) -> str:
+    """'2026-11-07 not landed', '2026-11-08 not landed' -> '2026-11-07..2026-11-08 not landed'."""
+    runs: list[list] = []
+    for finding in findings:
+        day, what = date.fromisoformat(finding[:10]), finding[11:]
+        if runs and runs[-1][2] == what and runs[-1][1] + timedelta(days=1) == day:
+            runs[-1][1] = day
+        else:
+            runs.append([day, day, what])
+    return ", ".join(
+        f"{first}{'' if first == last else f'..{last}'} {what}" for first, last, what in runs
+    )
+
+
+def ensure_schema(conn: psycopg.Connection) -> None:
+    with conn.transaction():
+        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
+        conn.execute(_DDL)
+
+
+def month_of(text: str | date) -> date:
+    day = text if isinstance(text, date) else date.fromisoformat(f"{text}-01")
+    return day.replace(day=1)
+
+
+def _month_days(month_start: date) -> list[date]:
+    following = (month_start + timedelta(days=32)).replace(day=1)
+    return [month_start + timedelta(days=i) for i in range((following - month_start).days)]
+
+
+def _table_exists(conn: psycopg.Connection, qualified: str) -> bool:
+    return conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()[0]
+
+
+def check_ready(conn: psycopg.Connection, month_start: date, sources: tuple[str, ...]) -> Readiness:
+    """Every day of the month landed from every enabled source and published after it was
+    landed (a day landed again later must have been published again), and supervisor
+    inputs for every agent with a working day in the month."""
+    days = _month_days(month_start)
+    last_published = None
+    if _table_exists(conn, "audit.publications"):
+        last_published = conn.execute(
+            "select max(published_at) from audit.publications"
+        ).fetchone()[0]
+    landed = {}
+    if _table_exists(conn, "raw.batch_manifest"):
+        landed = {
+            (source, day): extracted
+            for source, day, extracted in conn.execute(
+                "select source_system, batch_date, max(extracted_at) from raw.batch_manifest"
+                " where batch_date between %s and %s group by source_system, batch_date",
+                (days[0], days[-1]),
+            ).fetchall()
+        }
+    missing: dict[str, list[str]] = {}
+    for source in sources:
+        for day in days:
+            extracted = landed.get((source, day))
+            if extracted is None:
+                missing.setdefault(source, []).append(f"{day} not landed")
+            elif last_published is None or extracted > last_published:
+                missing.setdefault(source, []).append(f"{day} not published")
+    without_inputs: list[str] = []
+    if "supervisor" in sources and _table_exists(conn, "reporting.agent_days"):
+        without_inputs = [
+            r[0]
+            for r in conn.execute(
+                "select distinct days.agent_id from reporting.agent_days as days"
+                " where days.month_start = %s and days.is_working_day and not exists ("
+                "  select from staging.stg_supervisor__inputs as inputs"
+                "  where inputs.agent_id = days.agent_id and inputs.month_start = %s)"
+                " order by 1",
+                (month_start, month_start),
+            ).fetchall()
+        ]
+    return Readiness(month_start, missing, without_inputs)
+
+
+def _event(conn, month_start, action, actor, version=None, reason=None, run_id=None, **details):
+    conn.execute(
+        "insert into audit.month_close_events (month_start, action, snapshot_version, actor,"
+        " reason, run_id, details, happened_at) values (%s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            month_start,
+            action,
+            version,
+            actor,
+            reason,
+            run_id,
+            json.dumps(details),
+            datetime.now(UTC),
+        ),
+    )
+
+
+def status(conn: psycopg.Connection, month_start: date) -> tuple[str, int] | None:
+    row = conn.execute(
+        "select status, snapshot_version from closing.months where month_start = %s",
+        (month_start,),
+    ).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def refuse(conn: psycopg.Connection, readiness: Readiness, actor: str, run_id: str | None) -> None:
+    """Record the refusal (committed) and raise MonthNotReady."""
+    ensure_schema(conn)
+    with conn.transaction():
+        _event(
+            conn,
+            readiness.month_start,
+            "close_refused",
+            actor,
+            run_id=run_id,
+            missing_days=readiness.missing_days,
+            agents_without_inputs=readiness.agents_without_inputs,
+        )
+    conn.commit()  # the refusal stays on record although the run fails
+    raise MonthNotReady(readiness.describe())
+
+
+def _copy_snapshot(
+    conn, reporting_table: str, snapshot: str, month_start: date, version: int
+) -> int:
+    """Copy the month's published rows into closing.<snapshot> under `version`; a column the
+    mart gained since the first close is added to the snapshot table."""
+    source = sql.Identifier("reporting", reporting_table)
+    target = sql.Identifier("closing", snapshot)
+    if not _table_exists(conn, f"closing.{snapshot}"):
+        conn.execute(
+            sql.SQL(
+                "create table {} as select 0 as snapshot_version, * from {} with no data"
+            ).format(target, source)
+        )
+    columns = conn.execute(
+        "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
+        " join pg_attribute on attrelid = %s::regclass and attname = column_name"
+        " where table_schema = 'reporting' and table_name = %s order by ordinal_position",
+        (f"reporting.{reporting_table}", reporting_table),
+    ).fetchall()
+    for name, type_ in columns:
+        conn.execute(
+            sql.SQL("alter table {} add column if not exists {} {}").format(
+                target, sql.Identifier(name), sql.SQL(type_)
+            )
+        )
+    names = sql.SQL(", ").join(sql.Identifier(n) for n, _ in columns)
+    return conn.execute(
+        sql.SQL(
+            "insert into {} (snapshot_version, {}) select %s, {} from {} where month_start = %s"
+        ).format(target, names, names, source),
+        (version, month_start),
+    ).rowcount
+
+
+def close_month(
+    conn: psycopg.Connection, month_start: date, actor: str, run_id: str | None = None
+) -> int:
+    """Freeze the month's published scorecards; return the snapshot version. Closing a
+    month that is closed changes nothing (a rerun of the close)."""
+    ensure_schema(conn)
+    with conn.transaction():
+        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
+        # No publish may replace `reporting` while it is copied.
+        conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        current = status(conn, month_start)
+        if current and current[0] == "closed":
+            log.info("%s is already closed (snapshot %s)", month_start, current[1])
+            return current[1]
+        version = (current[1] if current else 0) + 1
+        counts = {
+            table: _copy_snapshot(conn, table, snapshot, month_start, version)
+            for table, (_, snapshot) in FROZEN.items()
+        }
+        if not counts["agent_month_scorecards"]:
+            raise MonthNotReady(f"{month_start:%Y-%m} has no published scorecards to freeze")
+        conn.execute(
+            "insert into closing.months values (%s, 'closed', %s, %s, %s, %s, null)"
+            " on conflict (month_start) do update set status = 'closed',"
+            " snapshot_version = excluded.snapshot_version, changed_at = excluded.changed_at,"
+            " changed_by = excluded.changed_by, run_id = excluded.run_id, report_dir = null",
+            (month_start, version, datetime.now(UTC), actor, run_id),
+        )
+        _event(conn, month_start, "close", actor, version, run_id=run_id, rows=counts)
+        publish_close_tables(conn)
+    log.info("closed %s: snapshot %s (%s)", month_start, version, counts)
+    return version
+
+
+def reopen_month(conn: psycopg.Connection, month_start: date, actor: str, reason: str) -> int:
+    """Reopen a closed month on purpose: the next publish shows its current figures and
+    stops reporting adjustments for it; closing it again takes a new snapshot."""
+    if not reason.strip():
+        raise MonthStateError("a reason is required to reopen a month")
+    ensure_schema(conn)
+    with conn.transaction():
+        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
+        conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        current = status(conn, month_start)
+        if not current or current[0] != "closed":
+            raise MonthStateError(f"{month_start:%Y-%m} is not closed: nothing to reopen")
+        pending = conn.execute(
+            "select count(*) from closing.adjustments where month_start = %s"
+            " and snapshot_version = %s",
+            (month_start, current[1]),
+        ).fetchone()[0]
+        conn.execute(
+            "update closing.months set status = 'reopened', changed_at = %s, changed_by = %s,"
+            " run_id = null where month_start = %s",
+            (datetime.now(UTC), actor, month_start),
+        )
+        _event(conn, month_start, "reopen", actor, current[1], reason, adjustments_pending=pending)
+        publish_close_tables(conn)
+    return current[1]
+
+
+def record_report(conn, month_start: date, version: int, report_dir: str, files, run_id) -> None:
+    with conn.transaction():
+        conn.execute(
+            "insert into audit.monthly_reports values (%s, %s, %s, %s, %s, %s)",
+            (month_start, version, report_dir, json.dumps(files), run_id, datetime.now(UTC)),
+        )
+        conn.execute(
+            "update closing.months set report_dir = %s where month_start = %s"
+            " and snapshot_version = %s",
+            (report_dir, month_start, version),
+        )
+        publish_close_tables(conn)
+
+
+def is_in_use(conn: psycopg.Connection) -> bool:
+    """A month was closed once: publishes keep the close tables current."""
+    return _table_exists(conn, "closing.months")
+
+
+def frozen_select(conn: psycopg.Connection, reporting_table: str) -> sql.Composable:
+    """What the publish gate copies into reporting.<table>: the mart's rows of open months
+    and the snapshot rows of closed months (a column the snapshot lacks is NULL)."""
+    mart, snapshot = FROZEN[reporting_table]
+    mart_ref = sql.Identifier("marts", mart)
+    if not is_in_use(conn) or not _table_exists(conn, f"closing.{snapshot}"):
+        return sql.SQL("select * from {}").format(mart_ref)
+    columns = conn.execute(
+        "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
+        " join pg_attribute on attrelid = %s::regclass and attname = column_name"
+        " where table_schema = 'marts' and table_name = %s order by ordinal_position",
+        (f"marts.{mart}", mart),
+    ).fetchall()
+    kept = {
+        r[0]
+        for r in conn.execute(
+            "select column_name from information_schema.columns"
+            " where table_schema = 'closing' and table_name = %s",
+            (snapshot,),
+        ).fetchall()
+    }
+    frozen_columns = sql.SQL(", ").join(
+        sql.SQL("snapshot.{}").format(sql.Identifier(n))
+        if n in kept
+        else sql.SQL("null::{} as {}").format(sql.SQL(t), sql.Identifier(n))
+        for n, t in columns
+    )
+    return sql.SQL(
+        "select * from {mart} where month_start not in"
+        " (select month_start from closing.months where status = 'closed')"
+        " union all"
+        " select {columns} from closing.{snapshot} as snapshot"
+        " join closing.months as closed on closed.month_start = snapshot.month_start"
+        " and closed.snapshot_version = snapshot.snapshot_version and closed.status = 'closed'"
+    ).format(mart=mart_ref, columns=frozen_columns, snapshot=sql.Identifier(snapshot))
+
+
+def record_adjustments(conn: psycopg.Connection, run_id: str) -> int:
+    """In the publish transaction: the current differences between the built KPI values
+    and each closed month's snapshot. A difference seen before keeps when it was first
+    seen; one that went away is dropped. Returns the number of open adjustments."""
+    if not _table_exists(conn, "closing.kpi_snapshots"):
+        return 0
+    now = datetime.now(UTC)
+    conn.execute(
+        "create temporary table current_adjustments on commit drop as"
+        " with closed as (select month_start, snapshot_version from closing.months"
+        "  where status = 'closed'),"
+        " frozen as (select snapshot.* from closing.kpi_snapshots as snapshot"
+        "  join closed using (month_start, snapshot_version)),"
+        " built as (select kpis.*, closed.snapshot_version from marts.fct_agent_month_kpis"
+        "  as kpis join closed using (month_start))"
+        " select coalesce(built.month_start, frozen.month_start) as month_start,"
+        "  coalesce(built.snapshot_version, frozen.snapshot_version) as snapshot_version,"
+        "  coalesce(built.agent_id, frozen.agent_id) as agent_id,"
+        "  coalesce(built.kpi_code, frozen.kpi_code) as kpi_code,"
+        "  frozen.kpi_value as closed_value, built.kpi_value as current_value"
+        " from frozen full join built on built.month_start = frozen.month_start"
+        "  and built.agent_id = frozen.agent_id and built.kpi_code = frozen.kpi_code"
+        " where frozen.kpi_value is distinct from built.kpi_value"
+    )
+    conn.execute(
+        "delete from closing.adjustments as kept where (month_start, snapshot_version) in"
+        " (select month_start, snapshot_version from closing.months where status = 'closed')"
+        " and not exists (select from current_adjustments as now"
+        "  where now.month_start = kept.month_start and now.agent_id = kept.agent_id"
+        "  and now.kpi_code = kept.kpi_code and now.snapshot_version = kept.snapshot_version)"
+    )
+    conn.execute(
+        "insert into closing.adjustments select month_start, snapshot_version, agent_id,"
+        " kpi_code, closed_value, current_value, %s, %s, %s, %s from current_adjustments"
+        " on conflict (month_start, snapshot_version, agent_id, kpi_code)"
+        " do update set current_value = excluded.current_value,"
+        " last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at",
+        (run_id, now, run_id, now),
+    )
+    return conn.execute(
+        "select count(*) from closing.adjustments where (month_start, snapshot_version) in"
+        " (select month_start, snapshot_version from closing.months where status = 'closed')"
+    ).fetchone()[0]
+
+
+def publish_close_tables(conn: psycopg.Connection) -> None:
+    """reporting.month_closes and reporting.scorecard_adjustments (the open adjustments of
+    closed months), replaced in the caller's transaction."""
+    conn.execute("create schema if not exists reporting")
+    conn.execute("drop table if exists reporting.month_closes")
+    conn.execute("create table reporting.month_closes as select * from closing.months")
+    conn.execute("drop table if exists reporting.scorecard_adjustments")
+    conn.execute(
+        "create table reporting.scorecard_adjustments as"
+        " select adjustments.* from closing.adjustments as adjustments"
+        " join closing.months as closed on closed.month_start = adjustments.month_start"
+        " and closed.snapshot_version = adjustments.snapshot_version"
+        " and closed.status = 'closed'"
+    )
+    from expectations.gate import grant_bi_reader
+
+    grant_bi_reader(conn)
+
+
+def closing_month(logical_date: datetime, timezone: str) -> date:
+    """The month a close run owns: the calendar month before its (local) logical date."""
+    from zoneinfo import ZoneInfo
+
+    local = logical_date.astimezone(ZoneInfo(timezone)).date()
+    return (local.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def report_month(conn: psycopg.Connection, month_start: date, run_id: str, out_root) -> dict:
+    """Write the closed month's report from its snapshot and the QA trend, record it."""
+    from pathlib import Path
+
+    from operations.monthly_report import write_monthly_report
+
+    current = status(conn, month_start)
+    if not current or current[0] != "closed":
+        raise MonthStateError(f"{month_start:%Y-%m} is not closed: no report")
+    version = current[1]
+    written = conn.execute(
+        "select report_dir from audit.monthly_reports where month_start = %s"
+        " and snapshot_version = %s",
+        (month_start, version),
+    ).fetchone()
+    if written:  # a rerun of the close: the snapshot, hence the report, is the same
+        return {"month": f"{month_start:%Y-%m}", "version": version, "report_dir": written[0]}
+    cursor = conn.cursor(row_factory=psycopg.rows.dict_row)
+    scorecards = cursor.execute(
+        "select * from closing.scorecard_snapshots where month_start = %s"
+        " and snapshot_version = %s",
+        (month_start, version),
+    ).fetchall()
+    qa_trend = []
+    if _table_exists(conn, "reporting.qa_team_months"):
+        qa_trend = cursor.execute(
+            "select * from reporting.qa_team_months where month_start <= %s", (month_start,)
+        ).fetchall()
+    out_dir = Path(out_root) / f"{month_start:%Y-%m}" / f"v{version}"
+    files = write_monthly_report(month_start, scorecards, qa_trend, out_dir)
+    record_report(conn, month_start, version, str(out_dir), [f.name for f in files], run_id)
+    log.info("monthly report of %s (snapshot %s) in %s", month_start, version, out_dir)
+    return {"month": f"{month_start:%Y-%m}", "version": version, "report_dir": str(out_dir)}
