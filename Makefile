@@ -8,7 +8,7 @@ MONTH ?= 2026-10
 AGENTS ?= 60
 
 .DEFAULT_GOAL := help
-.PHONY: help install run airflow scorecard check-mapping test test-fast lint fmt docs clean
+.PHONY: help install run close airflow scorecard check-mapping test test-fast lint fmt docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,6 +24,9 @@ install: $(INSTALLED) ## create .venv and install the project with its tools
 
 run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day, print the scorecard
 	$(BIN)/python -m cli run-month --month $(MONTH) --agents $(AGENTS)
+
+close: install ## close MONTH after make run: freeze its scorecards, write the monthly report
+	$(BIN)/python -m cli close-month --month $(MONTH)
 
 airflow: install ## start Airflow 3 (UI on :8080, scheduler, dag-processor) with the project's DAGs
 	$(BIN)/python -m cli airflow

@@ -36,6 +36,7 @@ WAREHOUSE_SCHEMAS = (
     "reporting",
     "audit",
     "analytics",
+    "closing",
 )
 TEST_DATABASE = "ccp_test"
 

@@ -19,18 +19,17 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from simulator import exports
 from simulator.config import SimulationConfig
-from simulator.crm_api import CrmApiServer
-from simulator.world import build_world
 from tests.conftest import REPO_ROOT, empty_warehouse
+from tests.e2e.sources import ALL_SOURCES as SOURCES
+from tests.e2e.sources import land_days, simulated_sources
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +37,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 CONFIG = SimulationConfig(start_date=date(2026, 10, 1), days=37, n_agents=20)
 LAST_DAY = CONFIG.dates[-1]  # 2026-11-06
 OCTOBER, NOVEMBER = date(2026, 10, 1), date(2026, 11, 1)
-SOURCES = ("call_center", "crm", "qa", "survey", "supervisor")
 SURVEY_COUNTS = {  # agent-day inputs a CSAT 1 / NPS 2 response adds to
     "survey_response_count": 1,
     "csat_score_sum": 1,
@@ -52,21 +50,12 @@ SURVEY_COUNTS = {  # agent-day inputs a CSAT 1 / NPS 2 response adds to
 @pytest.fixture(scope="module")
 def center(tmp_path_factory, warehouse_url, airflow_db):
     from cli.daily_runs import load_close_dag, load_daily_dag, run_business_day
-    from extractors.daily import extract
 
     assert date(2026, 11, 6) == LAST_DAY
     empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("month_close")
-    exports.write_all(build_world(CONFIG), sample)
-    env = pytest.MonkeyPatch()
-    env.setenv("SOURCE_LANDING_DIR", str(sample))
-    env.setenv("QA_DB_PATH", str(sample / "qa" / "qa_tool.sqlite"))
-    with CrmApiServer(sample / "crm") as crm:
-        env.setenv("CRM_API_URL", crm.url)
-        for day in CONFIG.dates[:-1]:
-            start = datetime.combine(day, time(0), tzinfo=TZ)
-            for source in SOURCES:
-                extract(source, start, start + timedelta(days=1), f"backfill__{day}", source)
+    with simulated_sources(sample, CONFIG):
+        land_days(CONFIG.dates[:-1])
         daily = load_daily_dag()
         first = run_business_day(daily, LAST_DAY, "Asia/Shanghai")
         state = {"sample": sample, "daily": daily, "close": load_close_dag(), "runs": [first]}
@@ -78,7 +67,6 @@ def center(tmp_path_factory, warehouse_url, airflow_db):
 
         state["rerun"] = rerun_last_day
         yield state
-    env.undo()
 
 
 def _rows(sql: str, params=None) -> list[dict]:
@@ -179,6 +167,15 @@ def test_a_late_survey_changes_its_agent_day_and_that_month_only(center):
         if (m["source_system"], m["batch_date"]) == ("survey", date(2026, 11, 4))
     )
     assert relanded[0]["rows_loaded"] == old["rows_loaded"] + 1
+    # ... and audited by it: the re-landed batch against its manifest and quarantine.
+    audited = _rows(
+        "select rule, success from audit.checks where run_id = %s and batch_id = %s",
+        (run.run_id, relanded[0]["batch_id"]),
+    )
+    assert {"landed_rows_match_the_manifest", "quarantined_rows_match_the_manifest"} <= {
+        a["rule"] for a in audited
+    }
+    assert all(a["success"] for a in audited)
     assert [m for m in manifest if m not in relanded] == [
         m for m in manifest_before if m is not old
     ]

@@ -12,11 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from simulator import exports
 from simulator.config import SimulationConfig
-from simulator.crm_api import CrmApiServer
-from simulator.world import build_world
 from tests.conftest import empty_warehouse
+from tests.e2e.sources import simulated_sources
 from warehouse.connection import connect, libpq_url
 
 pytestmark = pytest.mark.e2e
@@ -61,14 +59,8 @@ def gate(tmp_path_factory, warehouse_url, airflow_db):
 
     empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("gate")
-    exports.write_all(build_world(CONFIG), sample)
-    env = pytest.MonkeyPatch()
-    env.setenv("SOURCE_LANDING_DIR", str(sample))
-    env.setenv("QA_DB_PATH", str(sample / "qa" / "qa_tool.sqlite"))
-    with CrmApiServer(sample / "crm") as crm:
-        env.setenv("CRM_API_URL", crm.url)
+    with simulated_sources(sample, CONFIG):
         yield {"dag": load_daily_dag(), "sample": sample}
-    env.undo()
 
 
 def test_a_bad_delivery_fails_the_run_and_leaves_reporting_as_it_was(gate):

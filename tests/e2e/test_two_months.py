@@ -19,19 +19,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from simulator import exports, ground_truth
+from simulator import ground_truth
 from simulator.config import SimulationConfig
-from simulator.crm_api import CrmApiServer
-from simulator.world import build_world
 from tests.conftest import empty_warehouse
 from tests.e2e import policy
+from tests.e2e.sources import land_days, simulated_sources
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
 TZ = ZoneInfo("Asia/Shanghai")
 CONFIG = SimulationConfig(start_date=date(2026, 10, 1), days=61, n_agents=60)
 AS_OF = CONFIG.dates[-1]
-SOURCES = ("call_center", "crm", "qa", "survey", "supervisor")
 MIN_WORKING_DAYS = 10  # dbt var min_working_days_for_rank
 BONUS_BASE = 400  # dbt var bonus_base_amount
 
@@ -39,23 +37,12 @@ BONUS_BASE = 400  # dbt var bonus_base_amount
 @pytest.fixture(scope="module")
 def months2(tmp_path_factory, warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag, run_business_day
-    from extractors.daily import extract
 
     empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("two_months")
-    world = build_world(CONFIG)
-    exports.write_all(world, sample)
-    env = pytest.MonkeyPatch()
-    env.setenv("SOURCE_LANDING_DIR", str(sample))
-    env.setenv("QA_DB_PATH", str(sample / "qa" / "qa_tool.sqlite"))
-    with CrmApiServer(sample / "crm") as crm:
-        env.setenv("CRM_API_URL", crm.url)
-        for day in CONFIG.dates[:-1]:
-            start = datetime.combine(day, time(0), tzinfo=TZ)
-            for source in SOURCES:
-                extract(source, start, start + timedelta(days=1), f"backfill__{day}", source)
+    with simulated_sources(sample, CONFIG) as (world, _):
+        land_days(CONFIG.dates[:-1])
         run = run_business_day(load_daily_dag(), AS_OF, "Asia/Shanghai")
-    env.undo()
     assert os.environ.get("SOURCE_LANDING_DIR") != str(sample)
     yield {"world": world, "run": run}
 
