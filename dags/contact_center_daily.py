@@ -43,13 +43,20 @@ RETRIES = int(os.environ.get("DAILY_DAG_RETRIES", "3"))
 START_DATE = os.environ.get("DAILY_DAG_START_DATE", "2020-01-01")
 
 
-def _extract(source_system: str, data_interval_start, data_interval_end, run_id, ti) -> dict:
+def _extract(source_system: str, context: dict) -> dict:
     from airflow.sdk.exceptions import AirflowSkipException
 
     from extractors.daily import SourceNotConfigured, extract
 
     try:
-        return extract(source_system, data_interval_start, data_interval_end, run_id, ti.task_id)
+        return extract(
+            source_system,
+            context["data_interval_start"],
+            context["data_interval_end"],
+            context["run_id"],
+            context["ti"].task_id,
+            logical_date=context["logical_date"],
+        )
     except SourceNotConfigured as reason:
         raise AirflowSkipException(str(reason)) from None
 
@@ -71,33 +78,33 @@ def _extract(source_system: str, data_interval_start, data_interval_end, run_id,
 )
 def contact_center_daily():
     @task
-    def extract_call_center(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
-        return _extract("call_center", data_interval_start, data_interval_end, run_id, ti)
+    def extract_call_center(**context):
+        return _extract("call_center", context)
 
     @task
-    def extract_crm(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
-        return _extract("crm", data_interval_start, data_interval_end, run_id, ti)
+    def extract_crm(**context):
+        return _extract("crm", context)
 
     @task
-    def extract_qa(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
-        return _extract("qa", data_interval_start, data_interval_end, run_id, ti)
+    def extract_qa(**context):
+        return _extract("qa", context)
 
     @task
-    def extract_survey(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
-        return _extract("survey", data_interval_start, data_interval_end, run_id, ti)
+    def extract_survey(**context):
+        return _extract("survey", context)
 
     @task
-    def extract_supervisor(data_interval_start=None, data_interval_end=None, run_id=None, ti=None):
-        return _extract("supervisor", data_interval_start, data_interval_end, run_id, ti)
+    def extract_supervisor(**context):
+        return _extract("supervisor", context)
 
     # Runs when no extract failed: a source the center does not have is skipped, not failed.
     @task(retries=min(RETRIES, 1), trigger_rule="none_failed_min_one_success")
-    def dbt_build(data_interval_start=None, data_interval_end=None, run_id=None):
+    def dbt_build(data_interval_start=None, data_interval_end=None, logical_date=None, run_id=None):
         from extractors.batch import business_day
         from extractors.settings import enabled_sources
         from warehouse.dbt_build import run_dbt
 
-        day = business_day(data_interval_start, data_interval_end, CENTER_TIMEZONE)
+        day = business_day(data_interval_start, data_interval_end, CENTER_TIMEZONE, logical_date)
         # A configured source not loaded for days stops the run here.
         batches = [f"source:{name}.{name}_batches" for name in enabled_sources()]
         run_dbt(["source", "freshness", "--select", *batches])

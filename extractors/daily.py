@@ -37,13 +37,14 @@ def extract(
     run_id: str,
     task_id: str,
     settings: SourceSettings | None = None,
+    logical_date: datetime | None = None,
 ) -> dict:
     settings = settings or SourceSettings.from_env()
     if source_system not in settings.enabled_sources:
         raise SourceNotConfigured(
             f"{source_system} is not in ENABLED_SOURCES {settings.enabled_sources}"
         )
-    day = business_day(interval_start, interval_end, settings.timezone)
+    day = business_day(interval_start, interval_end, settings.timezone, logical_date)
     batch = make_batch(source_system, day, settings.timezone, run_id, task_id, datetime.now(UTC))
     with connect() as conn:
         reader = _reader(source_system, conn, settings)
