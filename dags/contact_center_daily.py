@@ -98,7 +98,13 @@ def contact_center_daily():
         return _extract("supervisor", context)
 
     # Runs when no extract failed: a source the center does not have is skipped, not failed.
-    @task(retries=min(RETRIES, 1), trigger_rule="none_failed_min_one_success")
+    # One build at a time across runs (the others queue in the scheduler, not in a worker
+    # slot); the build takes the warehouse lease its publish gives back (warehouse/lease.py).
+    @task(
+        retries=min(RETRIES, 1),
+        trigger_rule="none_failed_min_one_success",
+        max_active_tis_per_dag=1,
+    )
     def dbt_build(data_interval_start=None, data_interval_end=None, logical_date=None, run_id=None):
         from extractors.batch import business_day
         from extractors.settings import enabled_sources

@@ -519,6 +519,7 @@ def audit_dir() -> Path:
 
 def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
     """Audit the run; record everything; raise AuditFailed if any check failed."""
+    from warehouse import lease
     from warehouse.dbt_build import WAREHOUSE_LOCK
 
     docs = audit_dir() / "data_docs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
@@ -547,6 +548,8 @@ def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
         docs / "index.html",
     )
     if failures:
+        lease.release(conn, run_id)  # nothing to publish: the next run may build
+        conn.commit()
         raise AuditFailed(
             f"audit of {day} failed {len(failures)} of {len(results)} checks; nothing was"
             " published:\n" + "\n".join(r.describe() for r in failures)

@@ -17,6 +17,7 @@ import psycopg
 from psycopg import sql
 
 from operations import month_close
+from warehouse import lease
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
             counts["scorecard_adjustments"] = month_close.record_adjustments(conn, run_id)
             month_close.publish_close_tables(conn)
         grant_bi_reader(conn)
+        lease.release(conn, run_id)  # published: the next run may build
     log.info("published %s for %s (run %s)", counts, business_date, run_id)
     return counts
 

@@ -31,6 +31,7 @@ def failure_message(context: dict) -> dict:
 def record_failure(message: dict) -> None:
     """Keep the failure in `audit.task_failures` too, next to the audited runs (a run that
     failed before its audit, e.g. at an extract, is recorded there)."""
+    from warehouse import lease
     from warehouse.connection import connect
 
     try:
@@ -46,6 +47,9 @@ def record_failure(message: dict) -> None:
                 " values (%s, %s, %s, %s, %s)",
                 tuple(message[k] for k in ("dag_id", "run_id", "task_id", "try_number", "error")),
             )
+            # A failed run gives the warehouse back to the next run's build.
+            if message["run_id"] and lease.release(conn, message["run_id"]):
+                log.info("run %s released the warehouse lease", message["run_id"])
     except (psycopg.Error, OSError) as error:  # the warehouse may be what failed
         log.error("could not record the failure in audit.task_failures: %s", error)
 

@@ -7,6 +7,7 @@ import logging
 import os
 from pathlib import Path
 
+from warehouse import lease
 from warehouse.connection import connect, dbt_env
 
 log = logging.getLogger(__name__)
@@ -38,10 +39,17 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
     # One dbt at a time per warehouse: two runs building the same models at once (a backfill
     # next to a scheduled run) collide on dbt's table swaps ("__dbt_backup already exists").
     with connect(autocommit=True) as lock:
+        if stamp:
+            # This run keeps the warehouse until its publish (or failure): no other run's
+            # build may replace the marts between its audit and its publish.
+            lease.acquire(lock, stamp)
         lock.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
         result = dbtRunner().invoke(command)
+        if not result.success and stamp:
+            lease.release(lock, stamp)
         if result.success and stamp:
             with lock.transaction():
+                lock.execute("create schema if not exists marts")
                 lock.execute(
                     "create table if not exists marts.build_stamp (run_id text not null,"
                     " built_at timestamptz not null default now())"

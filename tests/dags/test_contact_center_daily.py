@@ -47,6 +47,8 @@ def test_the_extracts_run_in_parallel_then_dbt_then_audit_then_publish(dag):
         )
     # A source the center does not have is skipped; the build still runs, a failure stops it.
     assert dag.get_task("dbt_build").trigger_rule == "none_failed_min_one_success"
+    # One build at a time across runs: the others wait in the scheduler for the lease.
+    assert dag.get_task("dbt_build").max_active_tis_per_dag == 1
 
 
 def test_operational_settings(dag):

@@ -20,6 +20,7 @@ from simulator.config import SimulationConfig
 from simulator.crm_api import CrmApiServer
 from simulator.world import build_world
 from tests.conftest import empty_warehouse
+from tests.e2e.snapshot import snapshot
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
@@ -27,9 +28,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 # Working days after the National Day holidays (e-mails are answered on working days).
 DAYS = [date(2026, 10, 8), date(2026, 10, 9), date(2026, 10, 10)]
 CONFIG = SimulationConfig(start_date=DAYS[0], days=len(DAYS), n_agents=30)
-# Columns that name the run rather than the data: they legitimately change on a rerun.
-RUN_IDENTITY_COLUMNS = {"batch_id", "extracted_at", "published_at", "run_id", "built_at"}
-COMPARED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reporting")
 
 
 @pytest.fixture(scope="module")
@@ -137,43 +135,13 @@ def test_personal_data_does_not_reach_reporting_or_staging(pipeline):
     assert len(keys) == 64
 
 
-def _fingerprint() -> dict[str, tuple[int, str]]:
-    """Row count and a content hash of every table, leaving out the run-identity columns."""
-    prints = {}
-    with connect() as conn:
-        tables = conn.execute(
-            "select table_schema, table_name from information_schema.tables"
-            " where table_schema = any(%s) order by 1, 2",
-            (list(COMPARED_SCHEMAS),),
-        ).fetchall()
-        for schema, table in tables:
-            columns = [
-                r[0]
-                for r in conn.execute(
-                    "select column_name from information_schema.columns where table_schema = %s"
-                    " and table_name = %s order by ordinal_position",
-                    (schema, table),
-                )
-                if r[0] not in RUN_IDENTITY_COLUMNS
-            ]
-            if not columns:  # a table of run identity only (marts.build_stamp)
-                continue
-            select = ", ".join(f'"{c}"' for c in columns)
-            count, digest = conn.execute(
-                f"select count(*), md5(coalesce(string_agg(row_text, '|' order by row_text), ''))"
-                f' from (select ({select})::text as row_text from {schema}."{table}") as rows'
-            ).fetchone()
-            prints[f"{schema}.{table}"] = (count, digest)
-    return prints
-
-
 def test_rerunning_a_day_leaves_every_table_identical(pipeline):
     from cli.daily_runs import run_business_day
 
-    before = _fingerprint()
+    before = snapshot()
     assert len(before) > 25
     run_business_day(pipeline["dag"], DAYS[1], "Asia/Shanghai")
-    after = _fingerprint()
+    after = snapshot()
     assert after == before
     batches = _query(
         "select count(distinct batch_id) from raw.batch_manifest where batch_date = %s", (DAYS[1],)
