@@ -38,4 +38,5 @@ final as (
     {%- endif %}
 )
 
-select * from final  -- noqa: AM04 (every column of int_agent_days_assembled)
+-- Every column of int_agent_days_assembled, and the run that built the row.
+select * from final  -- noqa: AM04
