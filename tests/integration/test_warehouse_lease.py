@@ -11,12 +11,13 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from operations.alerts import record_failure
 from warehouse import lease
 from warehouse.connection import connect
-from warehouse.dbt_build import run_dbt
+from warehouse.dbt_build import DbtFailed, run_dbt
 
 pytestmark = pytest.mark.integration
 
@@ -36,14 +37,14 @@ def test_a_second_runs_build_waits_until_the_first_run_publishes(clean_warehouse
     with connect(autocommit=True) as first:
         lease.acquire(first, "run-A")  # run A built and is being audited
         finished = threading.Event()
-        errors: list[BaseException] = []
+        errors: list[Exception] = []
 
         def second_run_builds():
             try:
                 # dbt's real entry point with a stamp, as the DAG's dbt_build calls it.
                 run_dbt(["ls", "--select", "dim_agents", "--quiet"], stamp="run-B")
-            except BaseException as error:  # handed to the main thread, which re-raises
-                errors.append(error)
+            except (DbtFailed, psycopg.Error, lease.LeaseTimeout) as error:
+                errors.append(error)  # re-raised in the main thread
             finished.set()
 
         thread = threading.Thread(target=second_run_builds)
