@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 MONTH ?= 2026-10
 AGENTS ?= 60
+BENCH_AGENTS ?= 2000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run close airflow scorecard check-mapping test test-fast lint fmt docs clean
+.PHONY: help install run close bench airflow scorecard check-mapping test test-fast lint fmt docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +28,9 @@ run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day
 
 close: install ## close MONTH after make run: freeze its scorecards, write the monthly report
 	$(BIN)/python -m cli close-month --month $(MONTH)
+
+bench: install ## benchmarks (bench/): landing throughput against COPY and pandas (BENCH_AGENTS)
+	$(BIN)/python bench/landing_throughput.py --agents $(BENCH_AGENTS) --copies 4 --repeat 3
 
 airflow: install ## start Airflow 3 (UI on :8080, scheduler, dag-processor) with the project's DAGs
 	$(BIN)/python -m cli airflow
