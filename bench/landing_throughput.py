@@ -21,15 +21,12 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cli import environment  # noqa: E402
+from cli import environment  # the project is installed in .venv (make install)
 
 DAY = date(2026, 10, 8)
 BENCH_DATABASE = "ccp_bench"

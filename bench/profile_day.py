@@ -12,14 +12,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from cli import environment  # noqa: E402
+from cli import environment  # the project is installed in .venv (make install)
 
 
 def main() -> None:
