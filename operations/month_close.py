@@ -230,6 +230,15 @@ def refuse(conn: psycopg.Connection, readiness: Readiness, actor: str, run_id: s
     raise MonthNotReady(readiness.describe())
 
 
+def _typed_columns(conn, schema: str, table: str) -> list[tuple[str, str]]:
+    """(name, SQL type) of each column of schema.table, in order."""
+    return conn.execute(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute"
+        " where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum",
+        (f"{schema}.{table}",),
+    ).fetchall()
+
+
 def _copy_snapshot(
     conn, reporting_table: str, snapshot: str, month_start: date, version: int
 ) -> int:
@@ -243,12 +252,7 @@ def _copy_snapshot(
                 "create table {} as select 0 as snapshot_version, * from {} with no data"
             ).format(target, source)
         )
-    columns = conn.execute(
-        "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
-        " join pg_attribute on attrelid = %s::regclass and attname = column_name"
-        " where table_schema = 'reporting' and table_name = %s order by ordinal_position",
-        (f"reporting.{reporting_table}", reporting_table),
-    ).fetchall()
+    columns = _typed_columns(conn, "reporting", reporting_table)
     for name, type_ in columns:
         conn.execute(
             sql.SQL("alter table {} add column if not exists {} {}").format(
@@ -351,12 +355,7 @@ def frozen_select(conn: psycopg.Connection, reporting_table: str) -> sql.Composa
     mart_ref = sql.Identifier("marts", mart)
     if not is_in_use(conn) or not _table_exists(conn, f"closing.{snapshot}"):
         return sql.SQL("select * from {}").format(mart_ref)
-    columns = conn.execute(
-        "select column_name, format_type(atttypid, atttypmod) from information_schema.columns"
-        " join pg_attribute on attrelid = %s::regclass and attname = column_name"
-        " where table_schema = 'marts' and table_name = %s order by ordinal_position",
-        (f"marts.{mart}", mart),
-    ).fetchall()
+    columns = _typed_columns(conn, "marts", mart)
     kept = {
         r[0]
         for r in conn.execute(

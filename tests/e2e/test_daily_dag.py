@@ -15,12 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from simulator import exports, ground_truth
+from simulator import ground_truth
 from simulator.config import SimulationConfig
-from simulator.crm_api import CrmApiServer
-from simulator.world import build_world
 from tests.conftest import empty_warehouse
 from tests.e2e.snapshot import snapshot
+from tests.e2e.sources import simulated_sources
 from warehouse.connection import connect
 
 pytestmark = pytest.mark.e2e
@@ -36,17 +35,10 @@ def pipeline(tmp_path_factory, warehouse_url, airflow_db):
 
     empty_warehouse(warehouse_url)
     sample = tmp_path_factory.mktemp("sample")
-    world = build_world(CONFIG)
-    dirt = exports.write_all(world, sample)
-    env = pytest.MonkeyPatch()
-    env.setenv("SOURCE_LANDING_DIR", str(sample))
-    env.setenv("QA_DB_PATH", str(sample / "qa" / "qa_tool.sqlite"))
-    with CrmApiServer(sample / "crm") as crm:
-        env.setenv("CRM_API_URL", crm.url)
+    with simulated_sources(sample, CONFIG) as (world, dirt):
         dag = load_daily_dag()
         runs = [run_business_day(dag, day, "Asia/Shanghai") for day in DAYS]
         yield {"world": world, "dirt": dirt, "sample": sample, "dag": dag, "runs": runs}
-    env.undo()
 
 
 def _query(sql: str, params=None) -> list[tuple]:
