@@ -262,6 +262,53 @@ class BatchWriter:
                     )
                 )
 
+    def land_checked(
+        self, table: str, columns: Sequence[str], source_object: str, checked: str
+    ) -> None:
+        """Land rows a query has typed and checked in the database (extractors/csv_landing.py).
+
+        `checked` yields `line_no`, `line` (the raw text), `reason` (NULL: the row lands) and
+        `columns`; one statement writes the good rows with their lineage and the others to
+        the quarantine, so no row passes through Python."""
+        batch = self.batch
+        lineage = [batch.source_system, source_object, batch.batch_id, batch.batch_date]
+        targets = sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS)))
+        values = sql.SQL(", ").join(map(sql.Identifier, columns))
+        statement = sql.SQL(
+            """
+            with checked as ({checked}),
+            quarantined as (
+                insert into raw.quarantine (source_system, source_object, source_position,
+                    batch_id, batch_date, rule, reason, raw_text, extracted_at)
+                select %s, %s, (line_no + 1)::text, %s, %s, raw.quarantine_rule(reason),
+                    reason, line, %s
+                from checked where reason is not null
+                returning 1
+            ),
+            loaded as (
+                insert into raw.{table} ({targets})
+                select {values}, %s, %s, (line_no + 1)::text, %s, %s, %s, md5(line)
+                from checked where reason is null
+                returning 1
+            )
+            select (select count(*) from loaded), (select count(*) from quarantined)
+            """
+                ).format(
+            # The compiled query holds '%' only in literals (strftime formats): escape them.
+            checked=sql.SQL(checked.replace("%", "%%")),
+            table=sql.Identifier(table),
+            targets=targets,
+            values=values,
+        )
+        loaded, quarantined = self.conn.execute(
+            statement, [*lineage, batch.extracted_at, *lineage, batch.extracted_at]
+        ).fetchone()
+        counts = self.counts.setdefault(source_object, ObjectCounts())
+        counts.rows_read += loaded + quarantined
+        counts.rows_loaded += loaded
+        counts.rows_quarantined += quarantined
+        self.table_rows[table] = self.table_rows.get(table, 0) + loaded
+
     def summary(self) -> BatchSummary:
         return BatchSummary(
             batch_id=self.batch.batch_id,

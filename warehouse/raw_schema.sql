@@ -272,3 +272,48 @@ begin
         );
     end loop;
 end $$;
+
+-- Helpers of the set-based landing (extractors/csv_landing.py): the same readings as the
+-- Python reference (extractors/mapping.RowParser, warehouse/landing.quarantine_rule).
+
+-- A line's CSV fields when it holds quotes (lines without any are split by
+-- string_to_array): "a ""b"", c" -> {a "b", c}, as Python's csv module reads it.
+create or replace function raw.csv_fields(line text, delimiter text, delimiter_class text)
+returns text[] language sql immutable strict parallel safe as $$
+    select array_agg(
+        case
+            when m[1] ~ '^".*"$' then replace(substr(m[1], 2, length(m[1]) - 2), '""', '"')
+            else m[1]
+        end
+        order by n
+    )
+    from regexp_matches(
+        line || delimiter,
+        '("(?:[^"]|"")*"|[^' || delimiter_class || ']*)[' || delimiter_class || ']',
+        'g'
+    ) with ordinality as r (m, n)
+$$;
+
+-- Python's repr() of a text, as quarantine reasons quote the value they refuse.
+create or replace function raw.py_repr(value text)
+returns text language sql immutable strict parallel safe as $$
+    select
+        case
+            when strpos(value, '''') > 0 and strpos(value, '"') = 0 then '"' || e || '"'
+            else '''' || replace(e, '''', '\''') || ''''
+        end
+    from (
+        select replace(replace(replace(replace(
+            value, '\', '\\'), E'\t', '\t'), E'\n', '\n'), E'\r', '\r') as e
+    ) as escaped
+$$;
+
+-- The rule a quarantine reason names: the text before its first colon, as an identifier.
+create or replace function raw.quarantine_rule(reason text)
+returns text language sql immutable strict parallel safe as $$
+    select coalesce(
+        nullif(left(btrim(regexp_replace(
+            lower(btrim(split_part(reason, ':', 1))), '[^a-z0-9]+', '_', 'g'), '_'), 80), ''),
+        'unparseable'
+    )
+$$;

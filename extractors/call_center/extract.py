@@ -6,8 +6,16 @@ from pathlib import Path
 
 import psycopg
 
-from extractors.call_center.parse import COLUMNS, UnassignableRow, parse_lines, split_line
+from extractors.call_center.parse import (
+    COLUMNS,
+    CONTACT_CHECKS,
+    UnassignableRow,
+    parse_lines,
+    split_line,
+)
+from extractors.csv_landing import UnassignableLine, land_lines
 from extractors.mapping import RowParser, SourceMapping
+from extractors.mapping_sql import CompiledMapping, NotCompilable
 from warehouse.landing import (
     Batch,
     BatchSummary,
@@ -24,9 +32,9 @@ def run(
 ) -> BatchSummary:
     delivery = mapping.delivery
     path = delivered_file(landing_dir, delivery.file_pattern, batch)
-    parser = RowParser(mapping)
     multi_day = delivery.day_column is not None
-    with path.open(encoding=delivery.encoding, newline="") as handle:
+    # Universal newlines: \r\n and \r end a line as \n does, in Python and in COPY alike.
+    with path.open(encoding=delivery.encoding) as handle:
         try:
             header_line = handle.readline()
         except UnicodeDecodeError as error:
@@ -57,11 +65,25 @@ def run(
         try:
             with BatchWriter(conn, batch, ["call_center_contacts"]) as writer:
                 writer.register_object(path.name, file_checksum(path))
-                rows = parse_lines(
-                    handle, header, path.name, parser, batch.batch_date if multi_day else None
-                )
-                writer.land("call_center_contacts", COLUMNS, rows)
-        except UnassignableRow as error:
+                day = batch.batch_date if multi_day else None
+                try:
+                    compiled = CompiledMapping(mapping, header)
+                except NotCompilable:
+                    # A reading only Python gives (a rare strftime directive): row by row.
+                    rows = parse_lines(handle, header, path.name, RowParser(mapping), day)
+                    writer.land("call_center_contacts", COLUMNS, rows)
+                else:
+                    land_lines(
+                        writer,
+                        handle,
+                        path.name,
+                        compiled,
+                        "call_center_contacts",
+                        COLUMNS,
+                        CONTACT_CHECKS,
+                        day,
+                    )
+        except (UnassignableRow, UnassignableLine) as error:
             raise ContractError(
                 batch.source_system, batch.batch_id, "row_has_a_day", f"{path.name} {error}"
             ) from None

@@ -39,6 +39,26 @@ def check_contact(values: tuple) -> None:
         raise RowRejected("answered before it was offered")
 
 
+# check_contact over the final values (x_<field>) of the set-based landing, in its order:
+# (condition, reason as SQL).
+CONTACT_CHECKS = [
+    (
+        "not x_is_abandoned and x_agent_id is null",
+        "'an answered contact needs an agent: none given'",
+    ),
+    (
+        "not x_is_abandoned and x_answered_at is null",
+        "'an answered contact needs an answer time: none given'",
+    ),
+    (
+        "x_channel not in ('phone', 'chat')",
+        "'channel ' || raw.py_repr(x_channel) || ' is not phone or chat'",
+    ),
+    ("x_ended_at < x_answered_at", "'the contact ended before it was answered'"),
+    ("x_answered_at < x_offered_at", "'answered before it was offered'"),
+]
+
+
 def split_line(text: str, delimiter: str) -> list[str]:
     return next(csv.reader([text], delimiter=delimiter))
 

@@ -101,19 +101,21 @@ def test_a_landing_that_fails_halfway_leaves_the_previous_batch(
     clean_warehouse, delivery, monkeypatch
 ):
     path, _, _ = delivery
-    from extractors.call_center import extract
+    from extractors import csv_landing
 
-    real_parse = extract.parse_lines
+    real_blocks = csv_landing._blocks
 
-    def parse_then_break(*args, **kwargs):
-        for number, row in enumerate(real_parse(*args, **kwargs)):
-            if number == 100:
+    def read_then_break(*args, **kwargs):
+        for number, block in enumerate(real_blocks(*args, **kwargs)):
+            if number == 5:
                 raise ConnectionError("export share went away")
-            yield row
+            yield block
 
     with connect() as conn:
         first = _land(conn, path.parent.parent, "run1")
-        monkeypatch.setattr(extract, "parse_lines", parse_then_break)
+        # Blocks of 500 characters: the share goes away after five, mid-file.
+        monkeypatch.setattr(csv_landing, "BLOCK", 500)
+        monkeypatch.setattr(csv_landing, "_blocks", read_then_break)
         with pytest.raises(ConnectionError):
             _land(conn, path.parent.parent, "run2")
         kept = conn.execute(

@@ -1,0 +1,151 @@
+"""Land a delimited export set-based: COPY its lines as they are, then type, check and
+quarantine them with the compiled mapping (extractors/mapping_sql.py) in one statement.
+
+Python only streams the file (decoding it, in blocks: memory does not grow with the file)
+and checks its header; no row is parsed in Python. Each line keeps its number, raw text and
+content hash for lineage, and a line that cannot be read goes to the quarantine with the
+reason RowParser would give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import TextIO
+
+from extractors.mapping_sql import CompiledMapping, split_fields
+from warehouse.landing import BatchWriter, ContractError
+
+BLOCK = 1 << 20  # characters per COPY write
+# COPY reads each line whole, as one CSV field: separator and quote are characters a text
+# export never holds (a delivery that does is refused rather than misread).
+_SEPARATOR, _QUOTE = "\x01", "\x02"
+
+
+class UnassignableLine(ValueError):
+    """A line of a multi-day file whose day cannot be read: no batch can own it."""
+
+
+def _blocks(handle: TextIO, writer: BatchWriter, name: str) -> Iterator[str]:
+    for block in iter(lambda: handle.read(BLOCK), ""):
+        if _SEPARATOR in block or _QUOTE in block:
+            batch = writer.batch
+            raise ContractError(
+                batch.source_system,
+                batch.batch_id,
+                "text_delivery",
+                f"{name} holds control characters \\x01/\\x02: not a text export",
+            )
+        yield block
+
+
+def copy_lines(writer: BatchWriter, handle: TextIO, name: str) -> None:
+    """The rest of the file into pg_temp.landing_lines (line_no from 1, line text;
+    blank lines NULL), streamed in blocks; every line of the file must arrive."""
+    conn = writer.conn
+    conn.execute("drop table if exists pg_temp.landing_lines")
+    conn.execute(
+        "create temp table landing_lines"
+        " (line_no bigint generated always as identity, line text) on commit drop"
+    )
+    lines, last = 0, ""
+    with (
+        conn.cursor() as cur,
+        cur.copy(
+            "copy pg_temp.landing_lines (line) from stdin"
+            f" (format csv, delimiter E'\\x01', quote E'\\x02')"
+        ) as copy,
+    ):
+        for block in _blocks(handle, writer, name):
+            lines += block.count("\n")
+            last = block
+            copy.write(block)
+    lines += bool(last) and not last.endswith("\n")
+    copied = conn.execute("select count(*) from pg_temp.landing_lines").fetchone()[0]
+    if copied != lines:
+        # COPY stops at a line holding only "\." (its end-of-data mark): never lose the rest.
+        batch = writer.batch
+        raise ContractError(
+            batch.source_system,
+            batch.batch_id,
+            "complete_delivery",
+            f"{name}: {lines} lines after the header, {copied} read by COPY",
+        )
+
+
+def _select(columns: dict[str, str], source: str, where: str = "") -> str:
+    listed = ", ".join(f"{expr} as {name}" for name, expr in columns.items())
+    return f"select *, {listed} from ({source}) as s {where} offset 0"
+
+
+def checked_query(
+    compiled: CompiledMapping,
+    columns: Sequence[str],
+    checks: list[tuple[str, str]],
+    day: date | None = None,
+) -> str:
+    """The query giving every line of pg_temp.landing_lines its values and its reason.
+
+    Layers, each computed once per line (offset 0 keeps PostgreSQL from inlining them and
+    evaluating an expression once per use): fields -> texts -> typed -> finals -> reason.
+    `checks` are the contract's own rules over the final values (x_<field>)."""
+    delivery = compiled.mapping.delivery
+    fields = f"select line_no, line, {split_fields(delivery.delimiter)} as f" + (
+        " from pg_temp.landing_lines where line is not null"
+    )
+    if day is not None:
+        day_value, _, _ = compiled.day_check()
+        fields = f"select * from ({fields}) as lines where {day_value} = date '{day.isoformat()}'"
+    layers = _select(compiled.texts(), fields)
+    layers = _select(compiled.typed(), layers)
+    layers = _select(compiled.finals(), layers)
+    width = len(compiled.header)
+    reason = (
+        f"case when cardinality(f) <> {width} then 'expected {width} fields, found '"
+        f" || cardinality(f) else {compiled.quarantine_reason(checks)} end"
+    )
+    flags = compiled.flags()
+    outputs = {
+        name: (flags if name == "quality_flags" else f"x_{name}") for name in columns
+    }
+    listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
+    return f"select line_no, line, {reason} as reason, {listed} from ({layers}) as typed"
+
+
+def first_unassignable(writer: BatchWriter, compiled: CompiledMapping) -> str | None:
+    """In a file of many days, the first line that belongs to no day (a wrong number of
+    fields, or a day that cannot be read), described; None when every line has a day."""
+    _, day_ok, day_reason = compiled.day_check()
+    width = len(compiled.header)
+    row = writer.conn.execute(
+        f"""
+        select line_no + 1, case when cardinality(f) <> {width}
+            then cardinality(f) || ' fields, the header has {width}' else {day_reason} end
+        from (select line_no, {split_fields(compiled.mapping.delivery.delimiter)} as f
+              from pg_temp.landing_lines where line is not null) as lines
+        where cardinality(f) <> {width} or not ({day_ok})
+        order by line_no limit 1
+        """.replace("%", "%%")
+    ).fetchone()
+    return None if row is None else f"line {row[0]}: {row[1]}"
+
+
+def land_lines(
+    writer: BatchWriter,
+    handle: TextIO,
+    name: str,
+    compiled: CompiledMapping,
+    table: str,
+    columns: Sequence[str],
+    checks: list[tuple[str, str]],
+    day: date | None = None,
+) -> None:
+    """Land the lines after the header of an open export (one source object) into
+    raw.<table>; with `day`, a file of many days gives only that day's lines."""
+    copy_lines(writer, handle, name)
+    if day is not None:
+        unassignable = first_unassignable(writer, compiled)
+        if unassignable:
+            raise UnassignableLine(unassignable)
+    writer.land_checked(table, columns, name, checked_query(compiled, columns, checks, day))
+    writer.conn.execute("drop table pg_temp.landing_lines")
