@@ -53,7 +53,7 @@ def copy_lines(writer: BatchWriter, handle: TextIO, name: str) -> None:
         conn.cursor() as cur,
         cur.copy(
             "copy pg_temp.landing_lines (line) from stdin"
-            f" (format csv, delimiter E'\\x01', quote E'\\x02')"
+            " (format csv, delimiter E'\\x01', quote E'\\x02')"
         ) as copy,
     ):
         for block in _blocks(handle, writer, name):
@@ -83,20 +83,27 @@ def checked_query(
     columns: Sequence[str],
     checks: list[tuple[str, str]],
     day: date | None = None,
+    lines: str = "pg_temp.landing_lines",
 ) -> str:
-    """The query giving every line of pg_temp.landing_lines its values and its reason.
+    """The query giving every line of `lines` its values and its reason.
 
     Layers, each computed once per line (offset 0 keeps PostgreSQL from inlining them and
-    evaluating an expression once per use): fields -> texts -> typed -> finals -> reason.
+    evaluating an expression once per use): fields -> stripped -> texts -> canonical
+    dates -> typed -> finals -> reason.
     `checks` are the contract's own rules over the final values (x_<field>)."""
     delivery = compiled.mapping.delivery
     fields = f"select line_no, line, {split_fields(delivery.delimiter)} as f" + (
-        " from pg_temp.landing_lines where line is not null"
+        f" from {lines} as lines where line is not null offset 0"
     )
     if day is not None:
         day_value, _, _ = compiled.day_check()
-        fields = f"select * from ({fields}) as lines where {day_value} = date '{day.isoformat()}'"
-    layers = _select(compiled.texts(), fields)
+        fields = (
+            f"select * from ({fields}) as lines"
+            f" where {day_value} = date '{day.isoformat()}' offset 0"
+        )
+    layers = _select(compiled.stripped(), fields)
+    layers = _select(compiled.texts(), layers)
+    layers = _select(compiled.canonical(), layers)
     layers = _select(compiled.typed(), layers)
     layers = _select(compiled.finals(), layers)
     width = len(compiled.header)
@@ -105,9 +112,7 @@ def checked_query(
         f" || cardinality(f) else {compiled.quarantine_reason(checks)} end"
     )
     flags = compiled.flags()
-    outputs = {
-        name: (flags if name == "quality_flags" else f"x_{name}") for name in columns
-    }
+    outputs = {name: (flags if name == "quality_flags" else f"x_{name}") for name in columns}
     listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
     return f"select line_no, line, {reason} as reason, {listed} from ({layers}) as typed"
 
@@ -147,5 +152,7 @@ def land_lines(
         unassignable = first_unassignable(writer, compiled)
         if unassignable:
             raise UnassignableLine(unassignable)
-    writer.land_checked(table, columns, name, checked_query(compiled, columns, checks, day))
+    writer.land_checked(
+        table, columns, name, lambda lines: checked_query(compiled, columns, checks, day, lines)
+    )
     writer.conn.execute("drop table pg_temp.landing_lines")

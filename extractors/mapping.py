@@ -459,6 +459,8 @@ class RowParser:
                 number = int(text)
             except ValueError:
                 raise RowRejected(f"{label}: {text!r} is not a whole number") from None
+            if not -(2**31) <= number < 2**31:  # the raw column is a PostgreSQL integer
+                raise RowRejected(f"{label}: {text} is out of range")
             if kind == "seconds" and number < 0:
                 raise RowRejected(f"{label}: {number} seconds is negative")
             return number

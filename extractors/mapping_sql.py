@@ -45,6 +45,9 @@ _DIRECTIVES = {
 _ISO_WITH_OFFSET = (
     r"^\d{4}-\d\d-\d\d([T ]\d\d(:\d\d(:\d\d([.,]\d{1,6})?)?)?)?(Z|[+-]\d\d(:?\d\d)?)$"
 )
+_ISO_WITHOUT_OFFSET = r"^\d{4}-\d\d-\d\d([T ][0-9:.,]+)?$"
+_ISO_DATE = r"^\d{4}-\d\d-\d\d$"
+_NOT_FINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 _NUMERIC = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _WHITESPACE = r"E' \t\n\r\f\v'"
 _SQL_TYPE = {
@@ -83,14 +86,25 @@ def _regex_class_char(char: str) -> str:
     return "\\" + char if char in "]\\^-[" else char
 
 
+_WIDTH = {"Y": 4, "y": 2, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "f": 6}
+# Formats whose zero-padded texts PostgreSQL reads as they are.
+_ISO_LIKE = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"}
+
+
 @dataclass(frozen=True)
 class _Strftime:
-    pattern: str  # POSIX regular expression for the whole text
+    pattern: str  # POSIX regular expression for the whole text, as strptime reads it
     groups: dict[str, int]  # directive -> capture group number
+    # A text zero-padded (every part at its full width, one blank per blank) is cut by
+    # position (substr), much cheaper than regex captures.
+    positions: dict[str, int]  # directive -> its first character in a padded text
+    iso_like: bool  # a padded text is already canonical
+    shape: str  # a padded text with every digit written 0 (translate() is cheaper than ~)
 
 
 def _compile_strftime(fmt: str) -> _Strftime:
     pattern, groups, index, position = "^", {}, 0, 0
+    positions, width, shape = {}, 1, ""
     while position < len(fmt):
         char = fmt[position]
         if char == "%" and position + 1 < len(fmt):
@@ -104,34 +118,62 @@ def _compile_strftime(fmt: str) -> _Strftime:
             index += 1
             groups[directive] = index
             pattern += _DIRECTIVES[directive]
+            positions[directive] = width
+            width += _WIDTH[directive]
+            shape += "0" * _WIDTH[directive]
             continue
         position += 1
+        if char.isdigit():
+            raise NotCompilable(f"a digit outside the directives of {fmt!r}")
         # strptime reads any run of whitespace where the format has whitespace.
         pattern += r"\s+" if char.isspace() else re.escape(char)
+        shape += char
+        width += 1
     if "Y" in groups and "y" in groups:
         raise NotCompilable(f"both %Y and %y in {fmt!r}")
-    return _Strftime(pattern + "$", groups)
+    return _Strftime(pattern + "$", groups, positions, fmt in _ISO_LIKE, shape)
 
 
 def _canonical(text_sql: str, fmt: _Strftime, kind: str) -> str:
-    """SQL text 'YYYY-MM-DD HH:MM:SS.ffffff' (or the date) from the captured parts, NULL when
-    the text does not have the format. Parts the format lacks default as strptime's do."""
+    """SQL text 'YYYY-MM-DD HH:MM:SS.ffffff' (or the date) from the parts of a text that
+    strptime would read with the format; NULL when it would not. Parts the format lacks
+    default as strptime's do."""
 
-    def part(directive: str, default: str) -> str:
-        return f"\\{fmt.groups[directive]}" if directive in fmt.groups else default
+    def assemble(part) -> str:
+        def get(directive: str, default: str) -> str:
+            return part(directive) if directive in fmt.groups else literal(default)
 
-    year = part("y", "") or part("Y", "1900")
-    body = f"{year}-{part('m', '1')}-{part('d', '1')}"
-    if kind != "date":
-        body += f" {part('H', '0')}:{part('M', '0')}:{part('S', '0')}.{part('f', '0')}"
-    pattern = literal(fmt.pattern)
-    canonical = f"regexp_replace({text_sql}, {pattern}, {literal(body)})"
-    if "y" in fmt.groups:
-        # strptime's century for two-digit years: 69-99 -> 19xx, 00-68 -> 20xx.
-        canonical = (
-            f"(case when left({canonical}, 2)::int < 69 then '20' else '19' end || {canonical})"
-        )
-    return f"(case when {text_sql} ~ {pattern} then {canonical} end)"
+        if "y" in fmt.groups:
+            # strptime's century for two-digit years: 69-99 -> 19xx, 00-68 -> 20xx.
+            yy = part("y")
+            year = f"(case when {yy}::int < 69 then '20' else '19' end || {yy})"
+        else:
+            year = get("Y", "1900")
+        pieces = [year, "'-'", get("m", "1"), "'-'", get("d", "1")]
+        if kind != "date":
+            pieces += ["' '", get("H", "0"), "':'", get("M", "0"), "':'", get("S", "0")]
+            pieces += ["'.'", get("f", "0")]
+        return " || ".join(pieces)
+
+    def by_position(directive: str) -> str:
+        return f"substr({text_sql}, {fmt.positions[directive]}, {_WIDTH[directive]})"
+
+    captures = f"regexp_match({text_sql}, {literal(fmt.pattern)})"
+
+    def by_capture(directive: str) -> str:
+        return f"btrim(({captures})[{fmt.groups[directive]}])"
+
+    padded = text_sql if fmt.iso_like else assemble(by_position)
+    # The padded shape: every digit where the format has one; PostgreSQL refuses month 13,
+    # day 32 and minute 60 when reading the result, but takes hour 24 and second 60.
+    same_shape = f"translate({text_sql}, '0123456789', '0000000000') = {literal(fmt.shape)}"
+    for directive, limit in (("H", "24"), ("S", "60")):
+        if directive in fmt.positions:
+            same_shape += f" and {by_position(directive)} < '{limit}'"
+    return (
+        f"(case when {same_shape} then {padded}"
+        f" when {text_sql} ~ {literal(fmt.pattern)} then {assemble(by_capture)} end)"
+    )
 
 
 @dataclass
@@ -158,184 +200,171 @@ class CompiledMapping:
             day = _compile_strftime(spec.date_format) if spec.date_from else None
             self._formats[name] = (clock, day)
 
-    # -- layer 1: the source texts -----------------------------------------------------------
+    # -- the source texts ----------------------------------------------------------------------
 
     def column(self, name: str) -> str:
-        """A source column's text, stripped as RowParser strips it ('' when absent)."""
-        return f"btrim(coalesce(f[{self._index[name]}], ''), {_WHITESPACE})"
+        """A source column's text, stripped as RowParser strips it ('' when absent):
+        computed once per line by `stripped()`."""
+        return f"s{self._index[name]}"
+
+    def stripped(self) -> dict[str, str]:
+        """s<n>: the n-th field of the line without surrounding whitespace, for each column
+        the mapping reads."""
+        used = sorted({self._index[c] for c in self.mapping.source_columns() if c in self._index})
+        return {f"s{n}": _strip(n) for n in used}
 
     def texts(self) -> dict[str, str]:
-        """t_<field>: the field's text before typing; NULL when empty or a null value."""
+        """t_<field>: the field's text before typing; NULL when empty or a null value
+        (d_<field>: the text of the column a clock time takes its date from)."""
         out = {}
         for name, spec in self.mapping.fields.items():
             if spec.constant is not None:
                 continue
             parts = [self.column(c) for c in spec.columns]
-            empties = ["''", *(literal(v) for v in spec.null_values)]
-            is_null = " or ".join(f"{p} in ({', '.join(empties)})" for p in parts)
             joined = f" || {literal(spec.join)} || ".join(parts)
-            out[f"t_{name}"] = f"case when {is_null} then null else {joined} end"
-        for name, spec in self.mapping.fields.items():
+            if len(parts) == 1 and not spec.null_values:
+                out[f"t_{name}"] = f"nullif({joined}, '')"
+            else:
+                empties = ", ".join(["''", *(literal(v) for v in spec.null_values)])
+                is_null = " or ".join(f"{p} in ({empties})" for p in parts)
+                out[f"t_{name}"] = f"case when {is_null} then null else {joined} end"
             if spec.date_from:
                 out[f"d_{name}"] = self.column(spec.date_from)
         return out
 
-    # -- layer 2: typed values and the reason a field cannot be read ---------------------------
+    def canonical(self) -> dict[str, str]:
+        """c_<field>: a date or time as the text PostgreSQL reads unambiguously, NULL when it
+        does not have the mapping's format (computed once: the value and its check use it)."""
+        out = {}
+        for name, (clock, day) in self._formats.items():
+            kind = self._contract[name].kind
+            text = f"t_{name}"
+            if day is None:
+                out[f"c_{name}"] = _canonical(text, clock, kind)
+            else:
+                clock_part = _canonical(text, clock, "timestamp")
+                day_part = _canonical(f"d_{name}", day, "date")
+                out[f"c_{name}"] = f"({day_part} || ' ' || split_part({clock_part}, ' ', 2))"
+        return out
+
+    # -- typed values ----------------------------------------------------------------------------
 
     def _label(self, name: str, spec: FieldSpec) -> str:
         return "+".join(spec.columns) if spec.columns else name
 
     def typed(self) -> dict[str, str]:
-        """v_<field> (the value, NULL when unreadable) and e_<field> (why, NULL when fine)."""
+        """v_<field>: the value, NULL when missing or unreadable (`problem` says why)."""
         out = {}
         for target in self.mapping.contract:
             spec = self.mapping.fields.get(target.name)
+            sql_type = _SQL_TYPE[target.kind]
             if spec is None:
-                out[f"v_{target.name}"] = f"null::{_SQL_TYPE[target.kind]}"
-                out[f"e_{target.name}"] = "null::text"
+                out[f"v_{target.name}"] = f"null::{sql_type}"
             elif spec.constant is not None:
-                out[f"v_{target.name}"] = (
-                    f"{literal(spec.constant)}::{_SQL_TYPE[target.kind]}"
-                )
-                out[f"e_{target.name}"] = "null::text"
+                out[f"v_{target.name}"] = f"{literal(spec.constant)}::{sql_type}"
             else:
-                value, error = self._typed(target, spec)
-                out[f"v_{target.name}"] = value
-                out[f"e_{target.name}"] = error
+                out[f"v_{target.name}"] = self._value(target, spec)
         return out
 
-    def _typed(self, target: ContractField, spec: FieldSpec) -> tuple[str, str]:
-        label = literal(self._label(target.name, spec))
+    def _mapped(self, target: ContractField, spec: FieldSpec) -> str:
+        """The text after the mapping's value map (NULL when the value is not in it)."""
         text = f"t_{target.name}"
-        problems: list[tuple[str, str]] = []  # (condition, reason) in RowParser's order
-        if spec.values is not None:
-            if target.kind == "boolean":
-                cases = " ".join(
-                    f"when {literal(k)} then {literal(bool(v))}" for k, v in spec.values.items()
-                )
-                value = f"(case {text} {cases} end)"
-            else:
-                cases = " ".join(
-                    f"when {literal(k)} then {literal(str(v))}" for k, v in spec.values.items()
-                )
-                value = None
-            listed = literal(str(sorted(spec.values)))
-            problems.append(
-                (
-                    f"{text} not in ({', '.join(literal(k) for k in spec.values)})",
-                    f"{label} || ': ' || {_repr_sql(text)} || ' is not one of ' || {listed}",
-                )
+        if spec.values is None:
+            return text
+        cases = " ".join(
+            f"when {literal(k)} then {literal(str(v))}" for k, v in spec.values.items()
+        )
+        return f"(case {text} {cases} end)"
+
+    def _value(self, target: ContractField, spec: FieldSpec) -> str:
+        name = target.name
+        if spec.values is not None and target.kind == "boolean":
+            cases = " ".join(
+                f"when {literal(k)} then {literal(bool(v))}" for k, v in spec.values.items()
             )
-            if value is not None:
-                return value, self._error(problems, target, spec, text)
-            text = f"(case {text} {cases} end)"
+            return f"(case t_{name} {cases} end)"
+        text = self._mapped(target, spec)
         kind = spec.type or DEFAULT_TYPE[target.kind]
         if kind == "text":
-            value = text
-        elif kind in ("integer", "seconds"):
-            whole = f"{text} ~ '^[+-]?[0-9]+$'"
-            problems.append(
-                (f"not ({whole})", f"{label} || ': ' || {_repr_sql(text)} || ' is not a whole number'")
-            )
-            problems.append(
-                (
-                    f"not pg_input_is_valid({text}, 'integer')",
-                    f"{label} || ': ' || {text} || ' is out of range'",
-                )
-            )
+            return text
+        if kind in ("integer", "seconds"):
+            ok = f"{text} ~ '^[+-]?[0-9]+$' and pg_input_is_valid({text}, 'integer')"
             if kind == "seconds":
-                problems.append(
-                    (f"{text}::integer < 0", f"{label} || ': ' || {text}::integer || ' seconds is negative'")
-                )
-            value = f"case when {whole} and pg_input_is_valid({text}, 'integer') then {text}::integer end"
-        elif kind == "number":
+                ok += f" and {text}::integer >= 0"
+            return f"case when {ok} then {text}::integer end"
+        if kind == "number":
+            ok = f"pg_input_is_valid({text}, 'numeric') and {text} !~* {literal(_NOT_FINITE)}"
+            return f"case when {ok} then {text}::numeric end"
+        if kind == "duration":
+            return f"case when {_duration_ok(text)} then {_duration(text)}::integer end"
+        if kind == "boolean":
+            return "null::boolean"
+        if spec.format == ISO8601:
+            if kind == "date":
+                ok = f"{text} ~ {literal(_ISO_DATE)} and pg_input_is_valid({text}, 'date')"
+                return f"case when {ok} then {text}::date end"
             ok = (
-                f"pg_input_is_valid({text}, 'numeric')"
-                f" and {text} !~* '^\\s*[+-]?(nan|inf|infinity)\\s*$'"
+                f"{text} ~ {literal(_ISO_WITH_OFFSET)} and pg_input_is_valid({text}, 'timestamptz')"
             )
-            problems.append((f"not ({ok})", f"{label} || ': ' || {_repr_sql(text)} || ' is not a number'"))
-            value = f"case when {ok} then {text}::numeric end"
-        elif kind == "duration":
-            shape = f"{text} ~ '^[0-9]{{1,9}}(:[0-9]{{1,9}}){{0,2}}$'"
-            seconds = (
-                f"(select sum(p::bigint * 60 ^ (cardinality(a) - n))::bigint"
-                f" from (select string_to_array({text}, ':') as a) as s,"
-                f" unnest(a) with ordinality as u(p, n))"
-            )
-            problems.append(
-                (f"not ({shape})", f"{label} || ': ' || {_repr_sql(text)} || ' is not a duration H:MM:SS'")
-            )
-            problems.append(
-                (f"{seconds} > 2147483647", f"{label} || ': ' || {text} || ' is out of range'")
-            )
-            value = f"case when {shape} and {seconds} <= 2147483647 then {seconds}::integer end"
-        elif kind == "boolean":
-            problems.append(
-                ("true", f"{label} || ': ' || {_repr_sql(text)} || ' has no boolean meaning in the mapping'")
-            )
-            value = "null::boolean"
-        elif kind == "date":
-            value, check, reason = self._date(target.name, spec, text, label)
-            problems.append((f"not ({check})", reason))
-        else:
-            value, check, reason = self._timestamp(target.name, spec, text, label)
-            problems.append((f"not ({check})", reason))
-        return value, self._error(problems, target, spec, text)
+            return f"case when {ok} then {text}::timestamptz end"
+        # A strftime format: a wall time (`finals` gives it the center's zone) or a date.
+        sql_type = "date" if kind == "date" else "timestamp"
+        return f"case when pg_input_is_valid(c_{name}, '{sql_type}') then c_{name}::{sql_type} end"
 
-    def _error(
-        self, problems: list[tuple[str, str]], target: ContractField, spec: FieldSpec, text: str
-    ) -> str:
+    def problem(self, target: ContractField, spec: FieldSpec) -> str | None:
+        """Why a field with a text has no value, as RowParser words it (SQL text); None for
+        a field that cannot be unreadable (a text without a value map)."""
         label = literal(self._label(target.name, spec))
-        required = (
-            f"when t_{target.name} is null then {label} || ': required value is missing' "
-            if target.required
-            else f"when t_{target.name} is null then null "
-        )
-        whens = " ".join(f"when {cond} then {reason}" for cond, reason in problems)
-        return f"case {required}{whens} end"
+        text = f"t_{target.name}"
 
-    def _date(self, name: str, spec: FieldSpec, text: str, label: str) -> tuple[str, str, str]:
-        reason = (
-            f"{label} || ': ' || {_repr_sql(text)} || ' is not a date like ' || {literal(spec.format)}"
-        )
-        if spec.format == ISO8601:
-            ok = f"{text} ~ '^\\d{{4}}-\\d\\d-\\d\\d$' and pg_input_is_valid({text}, 'date')"
-            return f"case when {ok} then {text}::date end", ok, reason
-        clock, _ = self._formats[name]
-        canonical = _canonical(text, clock, "date")
-        ok = f"coalesce(pg_input_is_valid({canonical}, 'date'), false)"
-        return f"case when {ok} then ({canonical})::date end", ok, reason
+        def says(value: str, words: str) -> str:
+            return f"{label} || ': ' || {value} || {literal(words)}"
 
-    def _timestamp(
-        self, name: str, spec: FieldSpec, text: str, label: str
-    ) -> tuple[str, str, str]:
-        """A timestamp as local wall time (`timestamp`), or for ISO-8601 with its offset as
-        an instant (`timestamptz`); `finals()` puts wall times in the center's zone."""
-        if spec.format == ISO8601:
-            ok = f"{text} ~ {literal(_ISO_WITH_OFFSET)} and pg_input_is_valid({text}, 'timestamptz')"
+        whens = []
+        if spec.values is not None:
+            keys = ", ".join(literal(k) for k in spec.values)
+            listed = " is not one of " + str(sorted(spec.values))
+            whens.append(f"when {text} not in ({keys}) then {says(_repr_sql(text), listed)}")
+            if target.kind == "boolean":
+                return f"case {' '.join(whens)} end"
+            text = self._mapped(target, spec)
+        shown = _repr_sql(text)
+        kind = spec.type or DEFAULT_TYPE[target.kind]
+        if kind == "text":
+            pass  # a text is never unreadable: only a value map can refuse it
+        elif kind in ("integer", "seconds"):
+            whens += [
+                f"when {text} !~ '^[+-]?[0-9]+$' then {says(shown, ' is not a whole number')}",
+                f"when not pg_input_is_valid({text}, 'integer')"
+                f" then {says(text, ' is out of range')}",
+                f"when {text}::integer < 0 then {says(f'{text}::integer', ' seconds is negative')}",
+            ]
+        elif kind == "duration":
+            whens += [
+                f"when not ({_duration_ok(text, bounded=False)})"
+                f" then {says(shown, ' is not a duration H:MM:SS')}",
+                f"when true then {says(text, ' is out of range')}",
+            ]
+        elif spec.format == ISO8601 and kind == "timestamp":
             no_zone = (
-                f"{text} ~ '^\\d{{4}}-\\d\\d-\\d\\d([T ][0-9:.,]+)?$'"
+                f"{text} ~ {literal(_ISO_WITHOUT_OFFSET)}"
                 f" and pg_input_is_valid({text}, 'timestamp')"
             )
-            reason = (
-                f"case when {no_zone} then {label} || ': ' || {_repr_sql(text)}"
-                f" || ' has no time zone offset' else {label} || ': ' || {_repr_sql(text)}"
-                f" || ' is not an ISO-8601 time' end"
-            )
-            return f"case when {ok} then {text}::timestamptz end", ok, reason
-        clock, day = self._formats[name]
-        reason = f"{label} || ': ' || {_repr_sql(text)} || ' does not match ' || {literal(spec.format)}"
-        if day is None:
-            canonical = _canonical(text, clock, "timestamp")
+            whens += [
+                f"when {no_zone} then {says(shown, ' has no time zone offset')}",
+                f"when true then {says(shown, ' is not an ISO-8601 time')}",
+            ]
         else:
-            # A clock time whose date is in another column.
-            clock_part = _canonical(text, clock, "timestamp")
-            day_part = _canonical(f"d_{name}", day, "date")
-            canonical = f"({day_part} || ' ' || split_part({clock_part}, ' ', 2))"
-        ok = f"coalesce(pg_input_is_valid({canonical}, 'timestamp'), false)"
-        return f"case when {ok} then ({canonical})::timestamp end", ok, reason
+            words = {
+                "number": " is not a number",
+                "boolean": " has no boolean meaning in the mapping",
+                "date": f" is not a date like {spec.format}",
+                "timestamp": f" does not match {spec.format}",
+            }[kind]
+            whens.append(f"when true then {says(shown, words)}")
+        return f"case {' '.join(whens)} end" if whens else None
 
-    # -- layer 3: final values ----------------------------------------------------------------
+    # -- final values --------------------------------------------------------------------------
 
     def finals(self) -> dict[str, str]:
         """x_<field>: the contract value. Wall times get the center's zone; a clock time hours
@@ -352,9 +381,9 @@ class CompiledMapping:
             moment = f"(v_{name} at time zone {zone})"
             anchor = spec.not_before
             if anchor and spec.date_from:
-                anchor_value = (
-                    f"(v_{anchor} at time zone {zone})" if anchor in self._formats else f"v_{anchor}"
-                )
+                anchor_value = f"v_{anchor}"
+                if anchor in self._formats:
+                    anchor_value = f"(v_{anchor} at time zone {zone})"
                 moment = (
                     f"case when {anchor_value} is not null and {moment} < {anchor_value} - {slack}"
                     f" then ((v_{name} + interval '1 day') at time zone {zone}) else {moment} end"
@@ -373,8 +402,11 @@ class CompiledMapping:
             return f"({raw} {condition.op} ({listed}))"
         op = {"=": "=", "!=": "<>"}.get(condition.op, condition.op)
         if isinstance(wanted, int | float) and not isinstance(wanted, bool):
-            return f"(case when {raw} ~ {literal(_NUMERIC)} then {raw}::numeric {op} {wanted!r} else false end)"
-        return f"({raw} collate \"C\" {op} {literal(str(wanted))})"
+            return (
+                f"(case when {raw} ~ {literal(_NUMERIC)}"
+                f" then {raw}::numeric {op} {wanted!r} else false end)"
+            )
+        return f'({raw} collate "C" {op} {literal(str(wanted))})'
 
     def _rules(self, action: str) -> list[tuple[str, str]]:
         return [
@@ -384,18 +416,31 @@ class CompiledMapping:
         ]
 
     def quarantine_reason(self, checks: list[tuple[str, str]]) -> str:
-        """The first reason a row cannot land: a quarantine rule, then each field in
-        RowParser's order (anchors first), then `checks` (condition, reason) on x_ values."""
+        """The first reason a row cannot land, NULL when it lands: a quarantine rule, then
+        each field in RowParser's order (anchors first), then `checks` (condition, reason
+        as SQL) over the final values. Reasons are built only for the rows that have one."""
         anchors = {s.not_before for s in self.mapping.fields.values() if s.not_before}
         order = sorted(self.mapping.contract, key=lambda f: f.name not in anchors)
-        rules = [f"case when {cond} then {literal(reason)} end" for cond, reason in self._rules("quarantine")]
-        fields = [f"e_{f.name}" for f in order]
-        tail = " ".join(f"when {cond} then {reason}" for cond, reason in checks)
-        later = [f"case {tail} end"] if checks else []
-        return "coalesce(" + ", ".join([*rules, *fields, *later]) + ")"
+        whens = [
+            f"when {cond} then {literal(reason)}" for cond, reason in self._rules("quarantine")
+        ]
+        for target in order:
+            spec = self.mapping.fields.get(target.name)
+            if spec is None or spec.constant is not None:
+                continue
+            name, label = target.name, literal(self._label(target.name, spec))
+            if target.required:
+                whens.append(f"when t_{name} is null then {label} || ': required value is missing'")
+            problem = self.problem(target, spec)
+            if problem is not None:
+                whens.append(f"when t_{name} is not null and v_{name} is null then {problem}")
+        whens += [f"when {cond} then {reason}" for cond, reason in checks]
+        return f"case {' '.join(whens)} end"
 
     def flags(self) -> str:
-        flagged = [f"case when {cond} then {literal(reason)} end" for cond, reason in self._rules("flag")]
+        flagged = [
+            f"case when {cond} then {literal(reason)} end" for cond, reason in self._rules("flag")
+        ]
         if not flagged:
             return "null::text"
         return f"nullif(concat_ws(',', {', '.join(flagged)}), '')"
@@ -403,7 +448,7 @@ class CompiledMapping:
     def day_check(self) -> tuple[str, str, str]:
         """For a file of many days: (the row's day as SQL, the check it is readable, why not)."""
         delivery = self.mapping.delivery
-        text = self.column(delivery.day_column)
+        text = _strip(self._index[delivery.day_column])
         fmt = _compile_strftime(delivery.day_format)
         canonical = _canonical(text, fmt, "date")
         ok = f"coalesce(pg_input_is_valid({canonical}, 'date'), false)"
@@ -412,6 +457,24 @@ class CompiledMapping:
             f" || {literal(delivery.day_format)}"
         )
         return f"case when {ok} then ({canonical})::date end", ok, reason
+
+
+def _strip(position: int) -> str:
+    return f"btrim(coalesce(f[{position}], ''), {_WHITESPACE})"
+
+
+def _duration_ok(text: str, bounded: bool = True) -> str:
+    shape = f"{text} ~ '^[0-9]{{1,9}}(:[0-9]{{1,9}}){{0,2}}$'"
+    return f"{shape} and {_duration(text)} <= 2147483647" if bounded else shape
+
+
+def _duration(text: str) -> str:
+    """Seconds of 'H:MM:SS', 'M:SS' or 'S'."""
+    return (
+        f"(select sum(p::bigint * 60 ^ (cardinality(a) - n))::bigint"
+        f" from (select string_to_array({text}, ':') as a) as s,"
+        f" unnest(a) with ordinality as u(p, n))"
+    )
 
 
 def split_fields(delimiter: str) -> str:

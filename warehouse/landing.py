@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -263,42 +263,51 @@ class BatchWriter:
                 )
 
     def land_checked(
-        self, table: str, columns: Sequence[str], source_object: str, checked: str
+        self,
+        table: str,
+        columns: Sequence[str],
+        source_object: str,
+        checked: Callable[[str], str],
+        lines: str = "pg_temp.landing_lines",
     ) -> None:
-        """Land rows a query has typed and checked in the database (extractors/csv_landing.py).
+        """Land rows typed and checked in the database (extractors/csv_landing.py).
 
-        `checked` yields `line_no`, `line` (the raw text), `reason` (NULL: the row lands) and
-        `columns`; one statement writes the good rows with their lineage and the others to
-        the quarantine, so no row passes through Python."""
+        `checked(relation)` is a query over lines (`line_no`, `line`) yielding `line_no`,
+        `line` (the raw text), `reason` (NULL: the row lands) and `columns`. One statement
+        writes the good rows with their lineage, then quarantines the rest with their
+        reasons, so no row passes through Python. The quarantine pass reads only the lines
+        that did not land: the full query runs once, and nothing wide is held in between."""
         batch = self.batch
         lineage = [batch.source_system, source_object, batch.batch_id, batch.batch_date]
-        targets = sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS)))
-        values = sql.SQL(", ").join(map(sql.Identifier, columns))
+        rest = (
+            f"(select * from {lines} as l where not exists (select from loaded"
+            " where loaded.source_position = (l.line_no + 1)::text))"
+        )
         statement = sql.SQL(
             """
-            with checked as ({checked}),
+            with loaded as (
+                insert into raw.{table} ({targets})
+                select {values}, %s, %s, (line_no + 1)::text, %s, %s, %s, md5(line)
+                from ({everything}) as c where reason is null
+                returning source_position
+            ),
             quarantined as (
                 insert into raw.quarantine (source_system, source_object, source_position,
                     batch_id, batch_date, rule, reason, raw_text, extracted_at)
                 select %s, %s, (line_no + 1)::text, %s, %s, raw.quarantine_rule(reason),
                     reason, line, %s
-                from checked where reason is not null
-                returning 1
-            ),
-            loaded as (
-                insert into raw.{table} ({targets})
-                select {values}, %s, %s, (line_no + 1)::text, %s, %s, %s, md5(line)
-                from checked where reason is null
+                from ({rest}) as c where reason is not null
                 returning 1
             )
             select (select count(*) from loaded), (select count(*) from quarantined)
             """
-                ).format(
-            # The compiled query holds '%' only in literals (strftime formats): escape them.
-            checked=sql.SQL(checked.replace("%", "%%")),
+        ).format(
             table=sql.Identifier(table),
-            targets=targets,
-            values=values,
+            targets=sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
+            values=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            # The compiled query holds '%' only in literals (strftime formats): escape them.
+            everything=sql.SQL(checked(lines).replace("%", "%%")),
+            rest=sql.SQL(checked(rest).replace("%", "%%")),
         )
         loaded, quarantined = self.conn.execute(
             statement, [*lineage, batch.extracted_at, *lineage, batch.extracted_at]
