@@ -19,12 +19,13 @@ with its ratio to the bare COPY:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from common import bench_database
 
 from cli import environment  # the project is installed in .venv (make install)
 
@@ -48,19 +49,6 @@ def _delivery(folder: Path, agents: int, copies: int) -> tuple[Path, int]:
             # The contact id is the first column: prefix it so every copy is a new contact.
             out.writelines(f"C{copy}-{line}\n" for line in lines)
     return path, len(lines) * copies
-
-
-def _bench_url() -> str:
-    import psycopg
-
-    from warehouse.connection import libpq_url
-
-    server = libpq_url(os.environ["WAREHOUSE_URL"])
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f"drop database if exists {BENCH_DATABASE} with (force)")
-        conn.execute(f"create database {BENCH_DATABASE}")
-    base, _, query = server.partition("?")
-    return base.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}" + (f"?{query}" if query else "")
 
 
 def land_pipeline(url: str, folder: Path, path: Path) -> None:
@@ -119,7 +107,7 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=sorted(METHODS))
     args = parser.parse_args()
     environment.prepare()
-    url = _bench_url()
+    url = bench_database(BENCH_DATABASE)
     seconds: dict[str, list[float]] = {m: [] for m in METHODS if m not in args.skip}
     with tempfile.TemporaryDirectory(prefix="ccp-bench-") as tmp:
         folder = Path(tmp)
