@@ -73,9 +73,12 @@ def copy_lines(writer: BatchWriter, handle: TextIO, name: str) -> None:
         )
 
 
-def _select(columns: dict[str, str], source: str, where: str = "") -> str:
-    listed = ", ".join(f"{expr} as {name}" for name, expr in columns.items())
-    return f"select *, {listed} from ({source}) as s {where} offset 0"
+def _layer(source: str, carry: list[str], columns: dict[str, str], where: str = "") -> str:
+    """One layer: the columns it computes plus those later layers still read. `offset 0`
+    keeps PostgreSQL from inlining it into the next, which would evaluate an expression
+    once per use instead of once per line."""
+    listed = ", ".join([*carry, *(f"{expr} as {name}" for name, expr in columns.items())])
+    return f"select {listed} from ({source}) as s {where} offset 0"
 
 
 def checked_query(
@@ -85,31 +88,34 @@ def checked_query(
     day: date | None = None,
     lines: str = "pg_temp.landing_lines",
 ) -> str:
-    """The query giving every line of `lines` its values and its reason.
-
-    Layers, each computed once per line (offset 0 keeps PostgreSQL from inlining them and
-    evaluating an expression once per use): fields -> stripped -> texts -> canonical
-    dates -> typed -> finals -> reason.
+    """The query giving every line of `lines` its values and its reason: fields (split,
+    stripped) -> texts -> canonical dates -> typed -> final values -> reason.
     `checks` are the contract's own rules over the final values (x_<field>)."""
     delivery = compiled.mapping.delivery
-    fields = f"select line_no, line, {split_fields(delivery.delimiter)} as f" + (
-        f" from {lines} as lines where line is not null offset 0"
-    )
+    split = split_fields(delivery.delimiter)
+    where = "where line is not null"
     if day is not None:
         day_value, _, _ = compiled.day_check()
-        fields = (
-            f"select * from ({fields}) as lines"
-            f" where {day_value} = date '{day.isoformat()}' offset 0"
-        )
-    layers = _select(compiled.stripped(), fields)
-    layers = _select(compiled.texts(), layers)
-    layers = _select(compiled.canonical(), layers)
-    layers = _select(compiled.typed(), layers)
-    layers = _select(compiled.finals(), layers)
+        where += f" and {day_value} = date '{day.isoformat()}'"
+    fields = (
+        f"select line_no, line, f, cardinality(f) as width"
+        f" from (select line_no, line, {split} as f from {lines} as l offset 0) as split {where}"
+    )
+    texts = compiled.texts()
+    canonical = compiled.canonical()
+    typed = compiled.typed()
+    finals = compiled.finals()
+    kept = ["line_no", "line", "width", *(c for c in texts if c.startswith("r"))]
+    text_columns = [c for c in texts if c.startswith("t_")]
+    layers = _layer(fields, ["line_no", "line", "width"], texts)
+    if canonical:
+        layers = _layer(layers, [*kept, *text_columns], canonical)
+    layers = _layer(layers, [*kept, *text_columns, *canonical], typed)
+    layers = _layer(layers, [*kept, *text_columns, *typed], finals)
     width = len(compiled.header)
     reason = (
-        f"case when cardinality(f) <> {width} then 'expected {width} fields, found '"
-        f" || cardinality(f) else {compiled.quarantine_reason(checks)} end"
+        f"case when width <> {width} then 'expected {width} fields, found ' || width"
+        f" else {compiled.quarantine_reason(checks)} end"
     )
     flags = compiled.flags()
     outputs = {name: (flags if name == "quality_flags" else f"x_{name}") for name in columns}

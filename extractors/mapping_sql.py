@@ -202,34 +202,35 @@ class CompiledMapping:
 
     # -- the source texts ----------------------------------------------------------------------
 
-    def column(self, name: str) -> str:
-        """A source column's text, stripped as RowParser strips it ('' when absent):
-        computed once per line by `stripped()`."""
-        return f"s{self._index[name]}"
+    def _field(self, name: str) -> str:
+        """A source column's text in `f` (fields come stripped), '' when the line is short."""
+        return f"coalesce(f[{self._index[name]}], '')"
 
-    def stripped(self) -> dict[str, str]:
-        """s<n>: the n-th field of the line without surrounding whitespace, for each column
-        the mapping reads."""
-        used = sorted({self._index[c] for c in self.mapping.source_columns() if c in self._index})
-        return {f"s{n}": _strip(n) for n in used}
+    def column(self, name: str) -> str:
+        """A source column's text where the row rules read it: r<n>, carried from `texts`."""
+        return f"r{self._index[name]}"
 
     def texts(self) -> dict[str, str]:
         """t_<field>: the field's text before typing; NULL when empty or a null value
-        (d_<field>: the text of the column a clock time takes its date from)."""
+        (d_<field>: the text of the column a clock time takes its date from; r<n>: the
+        columns the row rules read)."""
         out = {}
         for name, spec in self.mapping.fields.items():
             if spec.constant is not None:
                 continue
-            parts = [self.column(c) for c in spec.columns]
-            joined = f" || {literal(spec.join)} || ".join(parts)
-            if len(parts) == 1 and not spec.null_values:
-                out[f"t_{name}"] = f"nullif({joined}, '')"
+            if len(spec.columns) == 1 and not spec.null_values:
+                out[f"t_{name}"] = f"nullif(f[{self._index[spec.columns[0]]}], '')"
             else:
+                parts = [self._field(c) for c in spec.columns]
+                joined = f" || {literal(spec.join)} || ".join(parts)
                 empties = ", ".join(["''", *(literal(v) for v in spec.null_values)])
                 is_null = " or ".join(f"{p} in ({empties})" for p in parts)
                 out[f"t_{name}"] = f"case when {is_null} then null else {joined} end"
             if spec.date_from:
-                out[f"d_{name}"] = self.column(spec.date_from)
+                out[f"d_{name}"] = self._field(spec.date_from)
+        for rule in self.mapping.rules:
+            for condition in rule.when:
+                out[self.column(condition.column)] = self._field(condition.column)
         return out
 
     def canonical(self) -> dict[str, str]:
@@ -288,7 +289,12 @@ class CompiledMapping:
         if kind == "text":
             return text
         if kind in ("integer", "seconds"):
-            ok = f"{text} ~ '^[+-]?[0-9]+$' and pg_input_is_valid({text}, 'integer')"
+            # Digits with at most a sign (translate() is cheaper than a regular expression;
+            # the input function refuses a misplaced sign, and 0x.. or 1_000 are kept out).
+            ok = (
+                f"translate({text}, '0123456789', '') in ('', '+', '-')"
+                f" and pg_input_is_valid({text}, 'integer')"
+            )
             if kind == "seconds":
                 ok += f" and {text}::integer >= 0"
             return f"case when {ok} then {text}::integer end"
@@ -421,21 +427,36 @@ class CompiledMapping:
         as SQL) over the final values. Reasons are built only for the rows that have one."""
         anchors = {s.not_before for s in self.mapping.fields.values() if s.not_before}
         order = sorted(self.mapping.contract, key=lambda f: f.name not in anchors)
-        whens = [
+        rules = [
             f"when {cond} then {literal(reason)}" for cond, reason in self._rules("quarantine")
         ]
+        fields, read, required = [], [], []
         for target in order:
             spec = self.mapping.fields.get(target.name)
             if spec is None or spec.constant is not None:
                 continue
             name, label = target.name, literal(self._label(target.name, spec))
+            read.append(name)
             if target.required:
-                whens.append(f"when t_{name} is null then {label} || ': required value is missing'")
+                required.append(f"t_{name}")
+                fields.append(
+                    f"when t_{name} is null then {label} || ': required value is missing'"
+                )
             problem = self.problem(target, spec)
             if problem is not None:
-                whens.append(f"when t_{name} is not null and v_{name} is null then {problem}")
-        whens += [f"when {cond} then {reason}" for cond, reason in checks]
-        return f"case {' '.join(whens)} end"
+                fields.append(f"when t_{name} is not null and v_{name} is null then {problem}")
+        later = [f"when {cond} then {reason}" for cond, reason in checks]
+        # Most rows are fine: one test tells (every field with a text has a value, and no
+        # required one is empty) before the field-by-field search for the first problem.
+        texts = ", ".join(f"t_{n}" for n in read)
+        values = ", ".join(f"v_{n}" for n in read)
+        fine = f"num_nulls({texts}) = num_nulls({values})"
+        if required:
+            fine += f" and num_nonnulls({', '.join(required)}) = {len(required)}"
+        clean = f"case {' '.join([*rules, *later])} end" if rules or later else "null::text"
+        return (
+            f"case when {fine} then {clean} else case {' '.join([*rules, *fields, *later])} end end"
+        )
 
     def flags(self) -> str:
         flagged = [
@@ -448,7 +469,7 @@ class CompiledMapping:
     def day_check(self) -> tuple[str, str, str]:
         """For a file of many days: (the row's day as SQL, the check it is readable, why not)."""
         delivery = self.mapping.delivery
-        text = _strip(self._index[delivery.day_column])
+        text = self._field(delivery.day_column)
         fmt = _compile_strftime(delivery.day_format)
         canonical = _canonical(text, fmt, "date")
         ok = f"coalesce(pg_input_is_valid({canonical}, 'date'), false)"
@@ -457,10 +478,6 @@ class CompiledMapping:
             f" || {literal(delivery.day_format)}"
         )
         return f"case when {ok} then ({canonical})::date end", ok, reason
-
-
-def _strip(position: int) -> str:
-    return f"btrim(coalesce(f[{position}], ''), {_WHITESPACE})"
 
 
 def _duration_ok(text: str, bounded: bool = True) -> str:
@@ -478,9 +495,16 @@ def _duration(text: str) -> str:
 
 
 def split_fields(delimiter: str) -> str:
-    """SQL splitting `line` into its CSV fields: a plain split unless the line has quotes."""
+    """SQL splitting `line` into its CSV fields, each stripped of surrounding whitespace as
+    RowParser strips them: a plain split unless the line has quotes or blanks to strip."""
+    blanks = "".join(c for c in " \t\n\r\f\v" if c != delimiter)
+    escaped = (
+        blanks.encode("unicode_escape").decode().replace("\\x0b", "\\v").replace("\\x0c", "\\f")
+    )
+    d = _regex_class_char(delimiter)
+    padded = f"(^|[{d}])[{escaped}]|[{escaped}]([{d}]|$)"
     return (
-        f"case when strpos(line, '\"') = 0 then string_to_array(line, {literal(delimiter)})"
-        f" else raw.csv_fields(line, {literal(delimiter)}, {literal(_regex_class_char(delimiter))})"
-        " end"
+        f"case when strpos(line, '\"') = 0 and line !~ {literal(padded)}"
+        f" then string_to_array(line, {literal(delimiter)})"
+        f" else raw.csv_fields(line, {literal(delimiter)}, {literal(d)}) end"
     )

@@ -276,15 +276,20 @@ end $$;
 -- Helpers of the set-based landing (extractors/csv_landing.py): the same readings as the
 -- Python reference (extractors/mapping.RowParser, warehouse/landing.quarantine_rule).
 
--- A line's CSV fields when it holds quotes (lines without any are split by
--- string_to_array): "a ""b"", c" -> {a "b", c}, as Python's csv module reads it.
+-- A line's CSV fields, each stripped of surrounding whitespace, when it holds quotes or
+-- blanks to strip (other lines are split by string_to_array): for ("a ""b""" , c ) it
+-- gives {a "b", c}, as Python's csv module and str.strip() read the line.
 create or replace function raw.csv_fields(line text, delimiter text, delimiter_class text)
 returns text[] language sql immutable strict parallel safe as $$
     select array_agg(
-        case
-            when m[1] ~ '^".*"$' then replace(substr(m[1], 2, length(m[1]) - 2), '""', '"')
-            else m[1]
-        end
+        btrim(
+            case
+                when m[1] ~ '^".*"\s*$'
+                    then replace(substring(m[1] from '^"(.*)"\s*$'), '""', '"')
+                else m[1]
+            end,
+            E' \t\n\r\f\v'
+        )
         order by n
     )
     from regexp_matches(
