@@ -14,6 +14,7 @@ Each response carries `page`, `page_size`, `total_pages` and `next_page`.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import threading
@@ -44,12 +45,31 @@ class CrmData:
                     record[key] = datetime.fromisoformat(record[key])
                 self.tickets.append(Ticket(**record))
 
+        # Indexes by time, so a day's query reads that day's changes, not years of tickets.
+        self._changes = sorted(
+            (moment, index)
+            for index, ticket in enumerate(self.tickets)
+            for moment in ticket.change_times
+        )
+        self.events.sort(key=lambda e: (e["occurred"], e["event_id"]))
+        self._event_times = [e["occurred"] for e in self.events]
+        self._answers: dict[tuple, list[dict]] = {}  # an extract reads one query page by page
+
+    def _answer(self, query: tuple, compute) -> list[dict]:
+        if query not in self._answers:
+            if len(self._answers) > 64:
+                self._answers.clear()
+            self._answers[query] = compute()
+        return self._answers[query]
+
     def tickets_updated(self, since: datetime, before: datetime) -> list[dict]:
-        states = []
-        for ticket in self.tickets:
-            state = ticket.state_as_of(before)
-            if state is not None and since <= state["updated_at"] < before:
-                states.append(state)
+        return self._answer(("tickets", since, before), lambda: self._tickets(since, before))
+
+    def _tickets(self, since: datetime, before: datetime) -> list[dict]:
+        low = bisect.bisect_left(self._changes, (since,))
+        high = bisect.bisect_left(self._changes, (before,))
+        changed = {index for _, index in self._changes[low:high]}
+        states = [self.tickets[index].state_as_of(before) for index in changed]
         states.sort(key=lambda s: (s["updated_at"], s["ticket_id"]))
         return [
             {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in s.items()}
@@ -57,9 +77,9 @@ class CrmData:
         ]
 
     def events_between(self, since: datetime, before: datetime) -> list[dict]:
-        events = [e for e in self.events if since <= e["occurred"] < before]
-        events.sort(key=lambda e: (e["occurred"], e["event_id"]))
-        return [{k: v for k, v in e.items() if k != "occurred"} for e in events]
+        low = bisect.bisect_left(self._event_times, since)
+        high = bisect.bisect_left(self._event_times, before)
+        return [{k: v for k, v in e.items() if k != "occurred"} for e in self.events[low:high]]
 
 
 def _page(items: list, query: dict) -> dict:
