@@ -33,13 +33,14 @@ def _stage(task_id: str) -> str:
     return next(s for s, prefix in STAGES.items() if task_id.startswith(prefix))
 
 
-def run_size(agents: int, days: int) -> list[dict]:
+def run_size(agents: int, days: int, server: str) -> list[dict]:
     """Each day's wall time and stage seconds for a center of `agents`."""
     from cli.daily_runs import load_daily_dag, run_business_day
     from simulator.__main__ import generate
     from simulator.config import SimulationConfig
     from simulator.crm_api import CrmApiServer
 
+    os.environ["WAREHOUSE_URL"] = server  # a fresh database on the server
     os.environ["WAREHOUSE_URL"] = bench_database("ccp_bench_e2e")
     timezone = "Asia/Shanghai"
     results = []
@@ -80,9 +81,9 @@ def main() -> None:
     os.environ["DAILY_DAG_RETRIES"] = "0"
     environment.prepare()
     environment.migrate_airflow_db()
-    last = {}
+    last, server = {}, os.environ["WAREHOUSE_URL"]
     for agents in args.agents:
-        days = run_size(agents, args.days)
+        days = run_size(agents, args.days, server)
         if args.backfill:
             total = {k: sum(d[k] for d in days) for k in ("wall", *STAGES)}
             for row in days:

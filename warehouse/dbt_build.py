@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from warehouse import lease
+from warehouse import build_window, lease
 from warehouse.connection import connect, dbt_env
 
 log = logging.getLogger(__name__)
@@ -34,8 +34,6 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
     command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     if stamp:
         variables = {**(variables or {}), "run_id": stamp}  # marks the agent-days it rebuilt
-    if variables:
-        command += ["--vars", json.dumps(variables)]
     # One dbt at a time per warehouse: two runs building the same models at once (a backfill
     # next to a scheduled run) collide on dbt's table swaps ("__dbt_backup already exists").
     with connect(autocommit=True) as lock:
@@ -44,6 +42,13 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
             # build may replace the marts between its audit and its publish.
             lease.acquire(lock, stamp)
         lock.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
+        if stamp:
+            # A run's build recomputes what changed since the last one (build_window.py).
+            seen = build_window.landed(lock)
+            variables = {**build_window.variables(lock, seen), **variables}
+            log.info("build window: %s", {k: v for k, v in variables.items() if k != "run_id"})
+        if variables:
+            command += ["--vars", json.dumps(variables)]
         result = dbtRunner().invoke(command)
         if not result.success and stamp:
             lease.release(lock, stamp)
@@ -56,6 +61,7 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
                 )
                 lock.execute("delete from marts.build_stamp")
                 lock.execute("insert into marts.build_stamp (run_id) values (%s)", (stamp,))
+                build_window.record(lock, seen)
     if not result.success:
         failures = []
         for node in getattr(result.result, "results", None) or []:

@@ -273,6 +273,10 @@ begin
     end loop;
 end $$;
 
+-- The incremental staging of contacts reads every version of a changed contact by its id.
+create index if not exists call_center_contacts_contact_id
+on raw.call_center_contacts (contact_id);
+
 -- Helpers of the set-based landing (extractors/csv_landing.py): the same readings as the
 -- Python reference (extractors/mapping.RowParser, warehouse/landing.quarantine_rule).
 

@@ -166,3 +166,41 @@ def test_a_stale_source_stops_the_build(pipeline):
                 " where source_system = 'qa'"
             )
     run_dbt(["source", "freshness"])  # fresh again once the batch is recent
+
+
+def test_incremental_builds_equal_a_full_rebuild(pipeline):
+    """The daily builds recompute only what changed (warehouse/build_window.py): after a
+    corrected re-delivery of the first day (one contact gone, one moved to another agent)
+    and its rerun, every staging, intermediate and mart table equals a full rebuild."""
+    from cli.daily_runs import run_business_day
+    from warehouse.dbt_build import run_dbt
+
+    path = pipeline["sample"] / "call_center" / f"contacts_{DAYS[0]:%Y%m%d}.csv"
+    original = path.read_text(encoding="utf-8")
+    header, *lines = original.splitlines()
+    gone, moved = lines[3], lines[4].split(",")
+    moved[3] = lines[10].split(",")[3] if lines[10].split(",")[3] != moved[3] else "AG0001"
+    corrected = [line for line in lines if line != gone]
+    corrected[corrected.index(lines[4])] = ",".join(moved)
+    path.write_text("\n".join([header, *corrected]) + "\n", encoding="utf-8")
+    try:
+        run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")
+        gone_id = gone.split(",")[0]
+        assert _query(
+            "select count(*) from staging.stg_call_center__contacts where contact_id = %s",
+            (gone_id,),
+        ) == [(0,)]
+        assert _query(
+            "select agent_id from staging.stg_call_center__contacts where contact_id = %s",
+            (moved[0],),
+        ) == [(moved[3],)]
+        schemas = ("staging", "intermediate", "marts")
+        incremental = snapshot(schemas=schemas)
+        run_dbt(
+            ["build", "--full-refresh", "--exclude-resource-type", "unit_test"],
+            {"business_date": DAYS[-1].isoformat()},
+        )
+        assert snapshot(schemas=schemas) == incremental
+    finally:
+        path.write_text(original, encoding="utf-8")
+        run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")

@@ -1,8 +1,19 @@
 -- One row per agent per local business day with phone/chat work.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days() }}",
+    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+) }}
 with
 
 contacts as (
     select * from {{ ref('int_contacts_flagged_for_fcr') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ contacts_rebuilt_from() }}
+    {%- endif %}
 ),
 
 final as (

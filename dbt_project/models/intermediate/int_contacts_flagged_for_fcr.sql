@@ -4,10 +4,22 @@
 -- caller cannot be seen repeating); a source without transfer or disposition data is
 -- judged on repeats alone. Hold and after-call work count in the handle time where the
 -- source provides them.
+-- Incremental: a build recomputes the contacts from the first day a changed contact can
+-- reach (macros/rebuild_window.sql); their repeat contacts are all later, so all read.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days() }}",
+    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+) }}
 with
 
 contacts as (
     select * from {{ ref('stg_call_center__contacts') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ contacts_rebuilt_from() }}
+    {%- endif %}
 ),
 
 with_next_contact as (

@@ -1,10 +1,21 @@
 -- One row per queue per channel per local business day: what was offered, answered and
 -- abandoned, and how long answered customers waited. Abandoned contacts have no agent, so
 -- they are counted here rather than on agent-days.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days() }}",
+    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+) }}
 with
 
 contacts as (
     select * from {{ ref('stg_call_center__contacts') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ contacts_rebuilt_from() }}
+    {%- endif %}
 ),
 
 final as (

@@ -1,9 +1,43 @@
 -- One row per contact (phone call or chat session). A contact delivered twice (a duplicated
 -- row, or a re-delivered file for another day) keeps the row of the latest batch.
+-- Incremental: a build re-reads every version of each contact found in the batches landed
+-- since the last build (or whose built row came from them) and keeps its latest; a contact
+-- left with no version at all is removed (post-hook).
+{{ config(
+    materialized='incremental',
+    unique_key='contact_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{% if is_incremental() %}
+        delete from {{ this }} as built
+        where built.batch_date >= {{ batches_rebuilt_from() }}
+            and not exists (
+                select from {{ source('call_center', 'call_center_contacts') }} as landed
+                where landed.source_system = built.source_system
+                    and landed.batch_date = built.batch_date
+                    and landed.batch_id = built.batch_id
+                    and landed.source_position = built.source_position)
+        {% else %}select 1{% endif %}",
+        "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+        "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+    ],
+) }}
+
 with
 
 source as (
     select * from {{ source('call_center', 'call_center_contacts') }}
+    {%- if is_incremental() %}
+        where contact_id in (
+            select changed.contact_id
+            from {{ source('call_center', 'call_center_contacts') }} as changed
+            where changed.batch_date >= {{ batches_rebuilt_from() }}
+            union
+            select built.contact_id from {{ this }} as built
+            where built.batch_date >= {{ batches_rebuilt_from() }}
+        )
+    {%- endif %}
 ),
 
 latest as (
