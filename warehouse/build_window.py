@@ -4,11 +4,12 @@ Before a build, the batches in the raw manifest are compared with those the last
 successful build saw (`marts.built_batches`). The incremental models rebuild only what
 the difference can reach, given to dbt as variables:
 
-- `batches_changed_from`: the earliest batch date landed, re-landed or removed since (the
-  incremental staging of contacts re-reads the versions of every contact in these batches);
-- `contacts_changed_from`: the earliest business day of a contact in those batches, as
-  delivered now or as built before (the contact models rebuild from there, reaching back
-  the FCR window).
+- `<source>_batches_changed_from` (call_center, crm): the earliest batch date landed,
+  re-landed or removed since (the incremental staging of contacts and tickets re-reads
+  every version of each contact or ticket in these batches);
+- `contacts_changed_from` / `tickets_changed_from`: the earliest business day a contact
+  or ticket of those batches counts on, as delivered now or as built before (the models of
+  the chain rebuild from there; contacts reach back the FCR window, macros/rebuild_window.sql).
 
 With no record of an earlier build (a new warehouse, or one built by hand) no variable is
 given and the models rebuild everything. A batch committed while a build runs is not in
@@ -43,30 +44,61 @@ def _exists(conn: psycopg.Connection, relation: str) -> bool:
 
 def variables(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> dict[str, str]:
     """The window variables of a build that sees the batches `now` (empty: everything)."""
-    if not _exists(conn, BUILT) or not _exists(conn, "staging.stg_call_center__contacts"):
+    if not _exists(conn, BUILT) or not all(_exists(conn, f"staging.{m}") for m in _STAGED):
         return {}
     before = set(conn.execute(f"select source_system, batch_date, batch_id from {BUILT}"))
-    changed = sorted(day for system, day, _ in now ^ before if system == "call_center")
-    if not changed:
-        return {"batches_changed_from": _NEVER, "contacts_changed_from": _NEVER}
-    first = changed[0]
+    changed: dict[str, list[date]] = {}
+    for system, day, _ in now ^ before:
+        changed.setdefault(system, []).append(day)
     zone = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
-    touched = conn.execute(
+    out = {}
+    for source, chain, touched_sql in _CHAINS:
+        days = sorted(set(changed.get(source, [])))
+        if not days:
+            out[f"{source}_batches_changed_from"] = out[f"{chain}_changed_from"] = _NEVER
+            continue
+        touched = conn.execute(
+            touched_sql, {"zone": zone, "days": days, "first": days[0]}
+        ).fetchone()[0]
+        out[f"{source}_batches_changed_from"] = days[0].isoformat()
+        out[f"{chain}_changed_from"] = (touched or days[0]).isoformat()
+    return out
+
+
+_STAGED = ("stg_call_center__contacts", "stg_crm__tickets")
+# (source, chain, the earliest business day its changed batches touch: as delivered now
+# or as built before). A ticket counts on its creation day or later; an event of a ticket
+# changes the figures of that ticket's days.
+_CHAINS = (
+    (
+        "call_center",
+        "contacts",
         """
         select least(
             (select min((offered_at at time zone %(zone)s)::date)
              from raw.call_center_contacts
              where source_system = 'call_center' and batch_date = any(%(days)s)),
             (select min(business_date) from staging.stg_call_center__contacts
-             where batch_date >= %(first)s)
-        )
+             where batch_date >= %(first)s))
         """,
-        {"zone": zone, "days": changed, "first": first},
-    ).fetchone()[0]
-    return {
-        "batches_changed_from": first.isoformat(),
-        "contacts_changed_from": (touched or first).isoformat(),
-    }
+    ),
+    (
+        "crm",
+        "tickets",
+        """
+        select least(
+            (select min((created_at at time zone %(zone)s)::date)
+             from raw.crm_tickets
+             where source_system = 'crm' and batch_date = any(%(days)s)),
+            (select min((created_at at time zone %(zone)s)::date)
+             from staging.stg_crm__tickets
+             where batch_date >= %(first)s
+                or ticket_id in (
+                    select ticket_id from raw.crm_ticket_events
+                    where source_system = 'crm' and batch_date = any(%(days)s))))
+        """,
+    ),
+)
 
 
 def record(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> None:

@@ -2,23 +2,61 @@
     (warehouse/build_window.py). Without them (a new warehouse, a build by hand) the window
     is everything: '-infinity'. -#}
 
-{#- The first batch date landed, re-landed or removed since the last build. -#}
-{% macro batches_rebuilt_from() -%}
-    date '{{ var("batches_changed_from", "-infinity") }}'
+{#- The first batch date of `source` landed, re-landed or removed since the last build. -#}
+{% macro batches_rebuilt_from(source) -%}
+    date '{{ var(source ~ "_batches_changed_from", "-infinity") }}'
 {%- endmacro %}
 
-{#- The first business day whose contact figures can change: a changed contact is the
-    repeat contact of the customer's contacts up to the FCR window before it (one more day:
-    the window is in hours, days are local dates). -#}
-{% macro contacts_rebuilt_from() -%}
-    (date '{{ var("contacts_changed_from", "-infinity") }}' - {{ var("fcr_repeat_window_days") + 1 }})
+{#- The first business day whose figures a chain ('contacts' or 'tickets') can change.
+    A changed contact is the repeat contact of the customer's contacts up to the FCR window
+    before it (one more day: the window is in hours, days are local dates). A changed
+    ticket (or a new event of it) counts on its creation day or later. -#}
+{% macro days_rebuilt_from(chain) -%}
+    {%- if chain == "contacts" -%}
+        (date '{{ var("contacts_changed_from", "-infinity") }}' - {{ var("fcr_repeat_window_days") + 1 }})
+    {%- else -%}
+        date '{{ var(chain ~ "_changed_from", "-infinity") }}'
+    {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of a model rebuilt by business day: drop the days it is about to rebuild. -#}
-{% macro delete_rebuilt_days(column="business_date") -%}
+{#- Pre-hook of a model rebuilt by day: drop the days it is about to rebuild. -#}
+{% macro delete_rebuilt_days(chain, column="business_date") -%}
     {%- if is_incremental() -%}
-        delete from {{ this }} where {{ column }} >= {{ contacts_rebuilt_from() }}
+        delete from {{ this }} where {{ column }} >= {{ days_rebuilt_from(chain) }}
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental staging model: a key whose every version left the raw
+    table (a corrected re-delivery without it) leaves staging too. -#}
+{% macro delete_keys_without_versions(source_relation, source) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as built
+        where built.batch_date >= {{ batches_rebuilt_from(source) }}
+            and not exists (
+                select from {{ source_relation }} as landed
+                where landed.source_system = built.source_system
+                    and landed.batch_date = built.batch_date
+                    and landed.batch_id = built.batch_id
+                    and landed.source_position = built.source_position)
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The rows of `source_relation` an incremental staging model re-reads: every version of
+    each key found in the batches landed since the last build, or whose built row came
+    from them (older versions included: the latest is chosen again). -#}
+{% macro versions_of_changed_keys(source_relation, source, key) -%}
+    select * from {{ source_relation }}
+    {%- if is_incremental() %}
+        where {{ key }} in (
+            select changed.{{ key }} from {{ source_relation }} as changed
+            where changed.batch_date >= {{ batches_rebuilt_from(source) }}
+            union
+            select built.{{ key }} from {{ this }} as built
+            where built.batch_date >= {{ batches_rebuilt_from(source) }}
+        )
+    {%- endif %}
 {%- endmacro %}

@@ -1,4 +1,11 @@
 -- One row per agent per local day on which complaints caused by that agent were raised.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days('tickets') }}",
+) }}
 with
 
 tickets as (
@@ -12,6 +19,9 @@ final as (
         count(*) as complaint_count
     from tickets
     where is_complaint and complaint_cause = 'agent' and complained_agent_id is not null
+    {%- if is_incremental() %}
+        and {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
+    {%- endif %}
     group by 1, 2
 )
 

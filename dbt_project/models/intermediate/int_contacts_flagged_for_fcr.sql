@@ -10,7 +10,7 @@
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days() }}",
+    pre_hook="{{ delete_rebuilt_days('contacts') }}",
     post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
 ) }}
 with
@@ -18,7 +18,7 @@ with
 contacts as (
     select * from {{ ref('stg_call_center__contacts') }}
     {%- if is_incremental() %}
-        where business_date >= {{ contacts_rebuilt_from() }}
+        where business_date >= {{ days_rebuilt_from('contacts') }}
     {%- endif %}
 ),
 

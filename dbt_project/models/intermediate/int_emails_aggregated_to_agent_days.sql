@@ -1,6 +1,13 @@
 -- One row per agent per local day of first reply to e-mails: the day the agent did the work.
 -- E-mail first response time is in business time: the clock stops outside working hours
 -- and on holidays.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days('tickets') }}",
+) }}
 with
 
 tickets as (
@@ -16,6 +23,9 @@ final as (
         count(*) as first_response_count
     from tickets
     where channel = 'email' and first_response_at is not null
+    {%- if is_incremental() %}
+        and {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
+    {%- endif %}
     group by 1, 2
 )
 

@@ -1,10 +1,20 @@
 -- One row per agent per local day on which the agent first answered tickets: the tickets
 -- handled, and the operation errors (CRM data or routing corrections) later found in that
 -- work, charged to the agent responsible on the day of the work, not of the correction.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days('tickets') }}",
+) }}
 with
 
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
+    {%- if is_incremental() %}
+        where {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
+    {%- endif %}
 ),
 
 events as (

@@ -2,6 +2,13 @@
 -- resolved on time. Due and on time are in business time (int_tickets_timed_in_business_hours).
 -- Only tickets due before the CRM watermark (how far the updated_since cursor has been
 -- read) count: their outcome is known.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days('tickets') }}",
+) }}
 with
 
 tickets as (
@@ -26,6 +33,9 @@ final as (
     from tickets
     cross join watermark
     where tickets.sla_business_due_at < watermark.known_until
+    {%- if is_incremental() %}
+        and {{ local_date('tickets.sla_business_due_at') }} >= {{ days_rebuilt_from('tickets') }}
+    {%- endif %}
     group by 1, 2
 )
 

@@ -3,10 +3,21 @@
 -- priority, in business hours), the moment that allowance runs out (sla_business_due_at)
 -- and whether it was resolved by then. The CRM's own wall-clock sla_due_at stays in
 -- staging for reference; the KPI uses the center's business-time SLA.
+-- Incremental: tickets created on the days of the rebuild window are recomputed
+-- (macros/rebuild_window.sql): a changed ticket is one of them.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ delete_rebuilt_days('tickets', local_date('created_at')) }}",
+) }}
 with
 
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
+    {%- if is_incremental() %}
+        where {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
+    {%- endif %}
 ),
 
 sla as (

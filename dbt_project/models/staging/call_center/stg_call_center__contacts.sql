@@ -9,16 +9,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "{% if is_incremental() %}
-        delete from {{ this }} as built
-        where built.batch_date >= {{ batches_rebuilt_from() }}
-            and not exists (
-                select from {{ source('call_center', 'call_center_contacts') }} as landed
-                where landed.source_system = built.source_system
-                    and landed.batch_date = built.batch_date
-                    and landed.batch_id = built.batch_id
-                    and landed.source_position = built.source_position)
-        {% else %}select 1{% endif %}",
+        "{{ delete_keys_without_versions(source('call_center', 'call_center_contacts'), 'call_center') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
     ],
@@ -27,17 +18,7 @@
 with
 
 source as (
-    select * from {{ source('call_center', 'call_center_contacts') }}
-    {%- if is_incremental() %}
-        where contact_id in (
-            select changed.contact_id
-            from {{ source('call_center', 'call_center_contacts') }} as changed
-            where changed.batch_date >= {{ batches_rebuilt_from() }}
-            union
-            select built.contact_id from {{ this }} as built
-            where built.batch_date >= {{ batches_rebuilt_from() }}
-        )
-    {%- endif %}
+    {{ versions_of_changed_keys(source('call_center', 'call_center_contacts'), 'call_center', 'contact_id') }}
 ),
 
 latest as (

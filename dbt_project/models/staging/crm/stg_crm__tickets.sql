@@ -1,8 +1,21 @@
 -- One row per ticket in its latest known state. Customer names are replaced by a keyed hash.
+-- Incremental: a build re-reads every version of each ticket found in the batches landed
+-- since the last build (or whose built row came from them) and keeps its latest.
+{{ config(
+    materialized='incremental',
+    unique_key='ticket_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
+        "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+    ],
+) }}
+
 with
 
 source as (
-    select * from {{ source('crm', 'crm_tickets') }}
+    {{ versions_of_changed_keys(source('crm', 'crm_tickets'), 'crm', 'ticket_id') }}
 ),
 
 latest as (
