@@ -13,7 +13,7 @@
     ticket (or a new event of it) counts on its creation day or later. -#}
 {% macro days_rebuilt_from(chain) -%}
     {%- if chain == "contacts" -%}
-        (date '{{ var("contacts_changed_from", "-infinity") }}' - {{ var("fcr_repeat_window_days") + 1 }})
+        (date '{{ var("contacts_changed_from", "-infinity") }}' - {{ var("fcr_repeat_window_days") | int + 1 }})
     {%- else -%}
         date '{{ var(chain ~ "_changed_from", "-infinity") }}'
     {%- endif -%}
@@ -49,14 +49,22 @@
     each key found in the batches landed since the last build, or whose built row came
     from them (older versions included: the latest is chosen again). -#}
 {% macro versions_of_changed_keys(source_relation, source, key) -%}
-    select * from {{ source_relation }}
     {%- if is_incremental() %}
-        where {{ key }} in (
+        -- One index lookup per changed key (lateral): the cost follows the changes, not
+        -- the size of the raw table.
+        select versions.*
+        from (
             select changed.{{ key }} from {{ source_relation }} as changed
             where changed.batch_date >= {{ batches_rebuilt_from(source) }}
             union
             select built.{{ key }} from {{ this }} as built
             where built.batch_date >= {{ batches_rebuilt_from(source) }}
-        )
+        ) as keys
+        cross join lateral (
+            select * from {{ source_relation }} as landed
+            where landed.{{ key }} = keys.{{ key }}
+        ) as versions
+    {%- else %}
+        select * from {{ source_relation }}
     {%- endif %}
 {%- endmacro %}

@@ -18,10 +18,13 @@ final as (
         {{ local_date('created_at') }} as business_date,
         count(*) as complaint_count
     from tickets
-    where is_complaint and complaint_cause = 'agent' and complained_agent_id is not null
-    {%- if is_incremental() %}
-        and {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
-    {%- endif %}
+    where
+        is_complaint
+        and complaint_cause = 'agent'
+        and complained_agent_id is not null
+        {%- if is_incremental() %}
+            and {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
+        {%- endif %}
     group by 1, 2
 )
 

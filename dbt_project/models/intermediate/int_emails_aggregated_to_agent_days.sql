@@ -22,10 +22,12 @@ final as (
         sum(first_response_business_seconds) as first_response_seconds_sum,
         count(*) as first_response_count
     from tickets
-    where channel = 'email' and first_response_at is not null
-    {%- if is_incremental() %}
-        and {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
-    {%- endif %}
+    where
+        channel = 'email'
+        and first_response_at is not null
+        {%- if is_incremental() %}
+            and {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
+        {%- endif %}
     group by 1, 2
 )
 

@@ -32,10 +32,11 @@ final as (
         count(*) filter (where tickets.is_resolved_on_time) as tickets_on_time_count
     from tickets
     cross join watermark
-    where tickets.sla_business_due_at < watermark.known_until
-    {%- if is_incremental() %}
-        and {{ local_date('tickets.sla_business_due_at') }} >= {{ days_rebuilt_from('tickets') }}
-    {%- endif %}
+    where
+        tickets.sla_business_due_at < watermark.known_until
+        {%- if is_incremental() %}
+            and {{ local_date('tickets.sla_business_due_at') }} >= {{ days_rebuilt_from('tickets') }}
+        {%- endif %}
     group by 1, 2
 )
 

@@ -11,6 +11,7 @@
     post_hook=[
         "{{ delete_keys_without_versions(source('call_center', 'call_center_contacts'), 'call_center') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+        "create index if not exists {{ this.identifier }}_key on {{ this }} (contact_id)",
         "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
     ],
 ) }}

@@ -9,6 +9,7 @@
     post_hook=[
         "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+        "create index if not exists {{ this.identifier }}_key on {{ this }} (ticket_id)",
     ],
 ) }}
 
