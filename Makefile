@@ -9,10 +9,10 @@ AGENTS ?= 60
 BENCH_AGENTS ?= 2000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run close bench airflow scorecard check-mapping test test-fast lint fmt docs clean
+.PHONY: help install run close bench bench-landing bench-history bench-e2e airflow scorecard check-mapping test test-fast lint fmt docs clean
 
 help: ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(INSTALLED): pyproject.toml
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; sys.exit(0 if v == (3, 11) else f"Python 3.11 is needed, {sys.executable} is {v[0]}.{v[1]}: make PYTHON=/path/to/python3.11")'
@@ -29,8 +29,18 @@ run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day
 close: install ## close MONTH after make run: freeze its scorecards, write the monthly report
 	$(BIN)/python -m cli close-month --month $(MONTH)
 
-bench: install ## benchmarks (bench/): landing throughput against COPY and pandas (BENCH_AGENTS)
+bench: bench-landing bench-history bench-e2e ## all benchmarks (bench/, ~45 min); results: bench/RESULTS.md
+
+bench-landing: install ## landing throughput against COPY and pandas, and peak memory (~3 min)
 	$(BIN)/python bench/landing_throughput.py --agents $(BENCH_AGENTS) --copies 4 --repeat 3
+	$(BIN)/python bench/landing_memory.py --agents $(BENCH_AGENTS) --copies 1 4 8
+
+bench-history: install ## the daily DAG with 1 vs 6 months of history, 200 agents (~20 min)
+	$(BIN)/python bench/history_build.py --agents 200 --months 1 6 --repeat 3
+
+bench-e2e: install ## one day at 200/1,000/2,000 agents, and a 30-day backfill of 200 (~20 min)
+	$(BIN)/python bench/end_to_end.py --agents 200 1000 $(BENCH_AGENTS) --days 3
+	$(BIN)/python bench/end_to_end.py --agents 200 --days 30 --backfill
 
 airflow: install ## start Airflow 3 (UI on :8080, scheduler, dag-processor) with the project's DAGs
 	$(BIN)/python -m cli airflow
