@@ -17,25 +17,19 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import bench_database
+from common import STAGES, bench_database, timed_day
 
 from cli import environment  # the project is installed in .venv (make install)
 
 START = date(2026, 10, 1)
-STAGES = {"extract": "extract_", "build": "dbt_build", "audit": "audit", "publish": "publish"}
-
-
-def _stage(task_id: str) -> str:
-    return next(s for s, prefix in STAGES.items() if task_id.startswith(prefix))
 
 
 def run_size(agents: int, days: int, server: str) -> list[dict]:
     """Each day's wall time and stage seconds for a center of `agents`."""
-    from cli.daily_runs import load_daily_dag, run_business_day
+    from cli.daily_runs import load_daily_dag
     from simulator.__main__ import generate
     from simulator.config import SimulationConfig
     from simulator.crm_api import CrmApiServer
@@ -54,14 +48,8 @@ def run_size(agents: int, days: int, server: str) -> list[dict]:
             dag = load_daily_dag()
             for offset in range(days):
                 day = START + timedelta(days=offset)
-                started = time.perf_counter()
-                run = run_business_day(dag, day, timezone)
-                wall = time.perf_counter() - started
-                stages = dict.fromkeys(STAGES, 0.0)
-                for ti in run.get_task_instances():
-                    stages[_stage(ti.task_id)] += (ti.end_date - ti.start_date).total_seconds()
-                results.append({"day": day, "wall": wall, **stages})
-                print(f"  {agents} agents, {day}: {wall:.1f} s", flush=True)
+                results.append({"day": day, **timed_day(dag, day, timezone)})
+                print(f"  {agents} agents, {day}: {results[-1]['wall']:.1f} s", flush=True)
     print(f"  simulated: {counts}")
     return results
 

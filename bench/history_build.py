@@ -23,13 +23,12 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from common import bench_database
+from common import STAGES, bench_database, timed_day
 
 from cli import environment  # the project is installed in .venv (make install)
 
 END = date(2027, 3, 31)
 TIMEZONE = "Asia/Shanghai"
-STAGES = {"extract": "extract_", "build": "dbt_build", "audit": "audit", "publish": "publish"}
 
 
 def _start(months: int) -> date:
@@ -64,15 +63,7 @@ def prepare(months: int, folder, dag) -> None:
 
 
 def timed_run(dag) -> dict:
-    from cli.daily_runs import run_business_day
-
-    started = time.perf_counter()
-    run = run_business_day(dag, END, TIMEZONE)
-    stages = dict.fromkeys(STAGES, 0.0)
-    for ti in run.get_task_instances():
-        stage = next(s for s, prefix in STAGES.items() if ti.task_id.startswith(prefix))
-        stages[stage] += (ti.end_date - ti.start_date).total_seconds()
-    return {"wall": time.perf_counter() - started, **stages}
+    return timed_day(dag, END, TIMEZONE)
 
 
 def main() -> None:

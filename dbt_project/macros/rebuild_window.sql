@@ -68,3 +68,22 @@
         select * from {{ source_relation }}
     {%- endif %}
 {%- endmacro %}
+
+{#- The config of a model rebuilt by day within a chain's window: the days of the window
+    are deleted (pre-hook) and computed again (the model filters its input with
+    days_rebuilt_from). `column`: SQL of the day a row belongs to. -#}
+{% macro rebuilt_by_day(chain, column="business_date", indexed=false) -%}
+    {%- set settings = {
+        "materialized": "incremental",
+        "incremental_strategy": "append",
+        "on_schema_change": "fail",
+        "pre_hook": "{{ delete_rebuilt_days(" ~ tojson(chain) ~ ", " ~ tojson(column) ~ ") }}",
+    } -%}
+    {#- Fresh statistics: the next models read the days just written by range. -#}
+    {%- set post_hooks = ["analyze {{ this }}"] -%}
+    {%- if indexed -%}
+        {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ column ~ ")") -%}
+    {%- endif -%}
+    {%- do settings.update({"post_hook": post_hooks}) -%}
+    {{ return(settings) }}
+{%- endmacro %}

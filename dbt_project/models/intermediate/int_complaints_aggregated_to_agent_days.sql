@@ -1,11 +1,6 @@
 -- One row per agent per local day on which complaints caused by that agent were raised.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('tickets') }}",
-) }}
+{{ config(**rebuilt_by_day('tickets')) }}
 with
 
 tickets as (

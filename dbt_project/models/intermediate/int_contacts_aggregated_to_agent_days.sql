@@ -1,12 +1,6 @@
 -- One row per agent per local business day with phone/chat work.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('contacts') }}",
-    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
-) }}
+{{ config(**rebuilt_by_day('contacts', indexed=true)) }}
 with
 
 contacts as (

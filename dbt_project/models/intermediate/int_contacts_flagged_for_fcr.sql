@@ -6,13 +6,7 @@
 -- source provides them.
 -- Incremental: a build recomputes the contacts from the first day a changed contact can
 -- reach (macros/rebuild_window.sql); their repeat contacts are all later, so all read.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('contacts') }}",
-    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
-) }}
+{{ config(**rebuilt_by_day('contacts', indexed=true)) }}
 with
 
 contacts as (

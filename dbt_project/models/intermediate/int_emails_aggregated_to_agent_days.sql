@@ -2,12 +2,7 @@
 -- E-mail first response time is in business time: the clock stops outside working hours
 -- and on holidays.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('tickets') }}",
-) }}
+{{ config(**rebuilt_by_day('tickets')) }}
 with
 
 tickets as (

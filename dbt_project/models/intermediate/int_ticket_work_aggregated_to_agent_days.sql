@@ -2,12 +2,7 @@
 -- handled, and the operation errors (CRM data or routing corrections) later found in that
 -- work, charged to the agent responsible on the day of the work, not of the correction.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('tickets') }}",
-) }}
+{{ config(**rebuilt_by_day('tickets')) }}
 with
 
 tickets as (

@@ -3,12 +3,7 @@
 -- Only tickets due before the CRM watermark (how far the updated_since cursor has been
 -- read) count: their outcome is known.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('tickets') }}",
-) }}
+{{ config(**rebuilt_by_day('tickets')) }}
 with
 
 tickets as (

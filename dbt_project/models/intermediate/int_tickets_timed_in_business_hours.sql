@@ -5,12 +5,7 @@
 -- staging for reference; the KPI uses the center's business-time SLA.
 -- Incremental: tickets created on the days of the rebuild window are recomputed
 -- (macros/rebuild_window.sql): a changed ticket is one of them.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('tickets', local_date('created_at')) }}",
-) }}
+{{ config(**rebuilt_by_day('tickets', local_date('created_at'))) }}
 with
 
 tickets as (

@@ -2,13 +2,7 @@
 -- abandoned, and how long answered customers waited. Abandoned contacts have no agent, so
 -- they are counted here rather than on agent-days.
 -- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
-{{ config(
-    materialized='incremental',
-    incremental_strategy='append',
-    on_schema_change='fail',
-    pre_hook="{{ delete_rebuilt_days('contacts') }}",
-    post_hook="create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
-) }}
+{{ config(**rebuilt_by_day('contacts', indexed=true)) }}
 with
 
 contacts as (

@@ -1,12 +1,15 @@
 -- One row per ticket in its latest known state. Customer names are replaced by a keyed hash.
 -- Incremental: a build re-reads every version of each ticket found in the batches landed
 -- since the last build (or whose built row came from them) and keeps its latest.
+-- Statistics are refreshed first (post-hook): planned on the old ones, the rows just
+-- written look like none and the anti-join becomes a nested loop, quadratic in the day.
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
+        "analyze {{ this }}",
         "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (ticket_id)",
