@@ -4,7 +4,7 @@
 
 One simulated day of `--agents` (each `--copies` value concatenates it that many times
 with fresh contact ids: several hundred thousand contacts) is landed by the pipeline in a
-fresh process per file, which reports its peak resident memory (ru_maxrss) and its
+fresh process per file, which reports its peak resident memory (VmHWM) and its
 resident memory before landing (imports, connection); pandas `read_csv` + `to_sql` of
 the same file is measured the same way for comparison.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import multiprocessing
-import resource
 import tempfile
 from pathlib import Path
 
@@ -30,9 +29,16 @@ def _child(method: str, url: str, folder: str, path: str, out) -> None:
     # What every method imports is loaded first, so it counts in the baseline, not the peak.
     for module in ("psycopg", "extractors.call_center.extract"):
         importlib.import_module(module)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _high_water_kib()
     METHODS[method](url, Path(folder), Path(path))
-    out.send((before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    out.send((before, _high_water_kib()))
+
+
+def _high_water_kib() -> int:
+    """This process's peak resident memory (VmHWM). Not ru_maxrss: Linux carries that over
+    from the parent through fork and exec, so a child would report the parent's size."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 
 
 def measure(method: str, url: str, folder: Path, path: Path) -> tuple[float, float]:
@@ -43,7 +49,7 @@ def measure(method: str, url: str, folder: Path, path: Path) -> tuple[float, flo
     process.start()
     before, peak = receive.recv()
     process.join()
-    return before / 1024, peak / 1024  # ru_maxrss is in KiB on Linux
+    return before / 1024, peak / 1024
 
 
 def main() -> None:
