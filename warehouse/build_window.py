@@ -4,12 +4,13 @@ Before a build, the batches in the raw manifest are compared with those the last
 successful build saw (`marts.built_batches`). The incremental models rebuild only what
 the difference can reach, given to dbt as variables:
 
-- `<source>_batches_changed_from` (call_center, crm): the earliest batch date landed,
-  re-landed or removed since (the incremental staging of contacts and tickets re-reads
-  every version of each contact or ticket in these batches);
-- `contacts_changed_from` / `tickets_changed_from`: the earliest business day a contact
-  or ticket of those batches counts on, as delivered now or as built before (the models of
-  the chain rebuild from there; contacts reach back the FCR window, macros/rebuild_window.sql).
+- `<source>_batches_changed_from` (call_center, crm, survey): the earliest batch date
+  landed, re-landed or removed since (the incremental staging of contacts, tickets and
+  survey responses re-reads every version of each key in these batches);
+- `contacts_changed_from` / `tickets_changed_from` / `surveys_changed_from`: the earliest
+  business day a record of those batches counts on, as delivered now or as built before
+  (the models of the chain rebuild from there; contacts reach back the FCR window,
+  macros/rebuild_window.sql).
 
 With no record of an earlier build (a new warehouse, or one built by hand) no variable is
 given and the models rebuild everything. A batch committed while a build runs is not in
@@ -65,10 +66,10 @@ def variables(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> dict
     return out
 
 
-_STAGED = ("stg_call_center__contacts", "stg_crm__tickets")
+_STAGED = ("stg_call_center__contacts", "stg_crm__tickets", "stg_survey__responses")
 # (source, chain, the earliest business day its changed batches touch: as delivered now
 # or as built before). A ticket counts on its creation day or later; an event of a ticket
-# changes the figures of that ticket's days.
+# changes the figures of that ticket's days; a response counts on its contact's day.
 _CHAINS = (
     (
         "call_center",
@@ -96,6 +97,18 @@ _CHAINS = (
                 or ticket_id in (
                     select ticket_id from raw.crm_ticket_events
                     where source_system = 'crm' and batch_date = any(%(days)s))))
+        """,
+    ),
+    (
+        "survey",
+        "surveys",
+        """
+        select least(
+            (select min((contact_at at time zone %(zone)s)::date)
+             from raw.survey_responses
+             where source_system = 'survey' and batch_date = any(%(days)s)),
+            (select min(business_date) from staging.stg_survey__responses
+             where batch_date >= %(first)s))
         """,
     ),
 )

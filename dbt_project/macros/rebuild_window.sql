@@ -36,13 +36,23 @@
         where built.batch_date >= {{ batches_rebuilt_from(source) }}
             and not exists (
                 select from {{ source_relation }} as landed
-                where landed.source_system = built.source_system
+                -- The window's bound again on the raw side: its batch index, not a scan.
+                where landed.batch_date >= {{ batches_rebuilt_from(source) }}
+                    and landed.source_system = built.source_system
                     and landed.batch_date = built.batch_date
                     and landed.batch_id = built.batch_id
                     and landed.source_position = built.source_position)
     {%- else -%}
         select 1
     {%- endif -%}
+{%- endmacro %}
+
+{#- Post-hook of an incremental model: fresh statistics (planned on the old ones, the rows
+    just written look like none and a join on them becomes a nested loop, quadratic in the
+    day). After an incremental build only the `columns` later reads select or join by:
+    sampling every column of a long history costs more than the rebuild itself. -#}
+{% macro refresh_statistics(columns) -%}
+    analyze {{ this }}{% if is_incremental() and columns %} ({{ columns | join(", ") }}){% endif %}
 {%- endmacro %}
 
 {#- The rows of `source_relation` an incremental staging model re-reads: every version of
@@ -80,7 +90,8 @@
         "pre_hook": "{{ delete_rebuilt_days(" ~ tojson(chain) ~ ", " ~ tojson(column) ~ ") }}",
     } -%}
     {#- Fresh statistics: the next models read the days just written by range. -#}
-    {%- set post_hooks = ["analyze {{ this }}"] -%}
+    {%- set analyzed = [column] if modules.re.fullmatch("\\w+", column) else [] -%}
+    {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson(analyzed) ~ ") }}"] -%}
     {%- if indexed -%}
         {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ column ~ ")") -%}
     {%- endif -%}

@@ -172,8 +172,8 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
     """The daily builds recompute only what changed (warehouse/build_window.py): each day's
     build after the first was incremental (contacts and tickets rebuilt from the days their
     changes reach); after a corrected re-delivery of the first day (one contact gone, one
-    moved to another agent) and its rerun, every staging, intermediate and mart table
-    equals a full rebuild."""
+    moved to another agent, one survey response gone) and its rerun, every staging,
+    intermediate and mart table equals a full rebuild."""
     from cli.daily_runs import run_business_day
     from warehouse.dbt_build import run_dbt
 
@@ -185,8 +185,18 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
     corrected = [line for line in lines if line != gone]
     corrected[corrected.index(lines[4])] = ",".join(moved)
     path.write_text("\n".join([header, *corrected]) + "\n", encoding="utf-8")
+    surveys = pipeline["sample"] / "surveys" / f"responses_{DAYS[0]:%Y%m%d}.jsonl"
+    surveys_original = surveys.read_text(encoding="utf-8")
+    responses = surveys_original.splitlines()
+    gone_response = json.loads(responses[2])["response_id"]
+    assert sum(gone_response in line for line in responses) == 1
+    surveys.write_text("\n".join(responses[:2] + responses[3:]) + "\n", encoding="utf-8")
     try:
         run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")
+        assert _query(
+            "select count(*) from staging.stg_survey__responses where response_id = %s",
+            (gone_response,),
+        ) == [(0,)]
         gone_id = gone.split(",")[0]
         assert _query(
             "select count(*) from staging.stg_call_center__contacts where contact_id = %s",
@@ -207,4 +217,5 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
         assert snapshot(schemas=schemas) == incremental
     finally:
         path.write_text(original, encoding="utf-8")
+        surveys.write_text(surveys_original, encoding="utf-8")
         run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")

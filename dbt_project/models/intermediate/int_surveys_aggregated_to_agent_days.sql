@@ -1,9 +1,14 @@
 -- One row per agent per local day of the surveyed contact. A negative response is a CSAT
 -- of 1 or 2; a praise is a response tagged praise.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(**rebuilt_by_day('surveys')) }}
 with
 
 responses as (
     select * from {{ ref('stg_survey__responses') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ days_rebuilt_from('surveys') }}
+    {%- endif %}
 ),
 
 final as (

@@ -3,15 +3,14 @@
 -- Incremental: a build re-reads every version of each contact found in the batches landed
 -- since the last build (or whose built row came from them) and keeps its latest; a contact
 -- left with no version at all is removed (post-hook).
--- Statistics are refreshed first (post-hook): planned on the old ones, the rows just
--- written look like none and the anti-join becomes a nested loop, quadratic in the day.
+-- Statistics are refreshed first (post-hook), before the anti-join reads them.
 {{ config(
     materialized='incremental',
     unique_key='contact_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "analyze {{ this }}",
+        "{{ refresh_statistics(['batch_date', 'business_date', 'contact_id', 'agent_id', 'customer_key']) }}",
         "{{ delete_keys_without_versions(source('call_center', 'call_center_contacts'), 'call_center') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (contact_id)",

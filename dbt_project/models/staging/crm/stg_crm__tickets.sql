@@ -1,15 +1,14 @@
 -- One row per ticket in its latest known state. Customer names are replaced by a keyed hash.
 -- Incremental: a build re-reads every version of each ticket found in the batches landed
 -- since the last build (or whose built row came from them) and keeps its latest.
--- Statistics are refreshed first (post-hook): planned on the old ones, the rows just
--- written look like none and the anti-join becomes a nested loop, quadratic in the day.
+-- Statistics are refreshed first (post-hook), before the anti-join reads them.
 {{ config(
     materialized='incremental',
     unique_key='ticket_id',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "analyze {{ this }}",
+        "{{ refresh_statistics(['batch_date', 'ticket_id', 'created_at', 'assignee_agent_id']) }}",
         "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (ticket_id)",

@@ -1,9 +1,25 @@
 -- One row per survey response. business_date is the local day of the contact the response
 -- is about. The free-text comment never leaves raw: only whether there was one.
+-- Incremental: a build re-reads every version of each response found in the batches landed
+-- since the last build (or whose built row came from them) and keeps its latest.
+{{ config(
+    materialized='incremental',
+    unique_key='response_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ refresh_statistics(['batch_date', 'business_date', 'response_id']) }}",
+        "{{ delete_keys_without_versions(source('survey', 'survey_responses'), 'survey') }}",
+        "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+        "create index if not exists {{ this.identifier }}_key on {{ this }} (response_id)",
+        "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+    ],
+) }}
+
 with
 
 source as (
-    select * from {{ source('survey', 'survey_responses') }}
+    {{ versions_of_changed_keys(source('survey', 'survey_responses'), 'survey', 'response_id') }}
 ),
 
 latest as (
