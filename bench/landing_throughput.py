@@ -119,9 +119,7 @@ def land_floor(url: str, folder: Path, path: Path) -> None:
 
     with connect(url) as conn:
         conn.execute("drop table if exists public.floor_copy")
-        conn.execute(
-            "create table public.floor_copy (like raw.call_center_contacts including all)"
-        )
+        conn.execute("create table public.floor_copy (like raw.call_center_contacts including all)")
         with (
             conn.cursor() as cur,
             cur.copy("copy public.floor_copy from stdin") as copy,
