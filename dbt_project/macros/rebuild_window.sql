@@ -90,7 +90,7 @@
         "pre_hook": "{{ delete_rebuilt_days(" ~ tojson(chain) ~ ", " ~ tojson(column) ~ ") }}",
     } -%}
     {#- Fresh statistics: the next models read the days just written by range. -#}
-    {%- set analyzed = [column] if modules.re.fullmatch("\\w+", column) else [] -%}
+    {%- set analyzed = [] if "(" in column else [column] -%}
     {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson(analyzed) ~ ") }}"] -%}
     {%- if indexed -%}
         {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ column ~ ")") -%}
