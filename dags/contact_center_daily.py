@@ -115,11 +115,7 @@ def contact_center_daily():
         batches = [f"source:{name}.{name}_batches" for name in enabled_sources()]
         run_dbt(["source", "freshness", "--select", *batches])
         # dbt unit tests prove the formulas in CI (make test), not on every production run.
-        run_dbt(
-            ["build", "--exclude-resource-type", "unit_test"],
-            {"business_date": day.isoformat()},
-            stamp=run_id,
-        )
+        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp=run_id)
         return day.isoformat()
 
     # Write-audit-publish: a failed audit fails the run and leaves `reporting` as it was.

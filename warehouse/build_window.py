@@ -2,7 +2,8 @@
 
 Before a build, the batches in the raw manifest are compared with those the last
 successful build saw (`marts.built_batches`). The incremental models rebuild only what
-the difference can reach, given to dbt as variables:
+the difference can reach, given to dbt as these values (warehouse/dbt_build.py passes
+them in the environment, macros/rebuild_window.sql reads them):
 
 - `<source>_batches_changed_from` (call_center, crm, survey): the earliest batch date
   landed, re-landed or removed since (the incremental staging of contacts, tickets and
@@ -12,7 +13,7 @@ the difference can reach, given to dbt as variables:
   (the models of the chain rebuild from there; contacts reach back the FCR window,
   macros/rebuild_window.sql).
 
-With no record of an earlier build (a new warehouse, or one built by hand) no variable is
+With no record of an earlier build (a new warehouse, or one built by hand) no value is
 given and the models rebuild everything. A batch committed while a build runs is not in
 that build's record, so the next build takes it again: never less, sometimes more.
 """

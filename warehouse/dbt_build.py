@@ -19,6 +19,8 @@ class DbtFailed(RuntimeError):
 
 
 WAREHOUSE_LOCK = "hashtext('dbt_build')"
+# The daily build's window and run id, as JSON, read by macros/rebuild_window.sql.
+BUILD_PARAMETERS = "CCP_DBT_BUILD"
 
 
 def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = None):
@@ -31,9 +33,8 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
     if not os.environ.get("PII_HASH_KEY"):
         raise DbtFailed("PII_HASH_KEY is not set: staging cannot hash personal data without it")
     os.environ.update(dbt_env())
+    os.environ.pop(BUILD_PARAMETERS, None)  # only a stamped build has a window
     command = [*args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    if stamp:
-        variables = {**(variables or {}), "run_id": stamp}  # marks the agent-days it rebuilt
     # One dbt at a time per warehouse: two runs building the same models at once (a backfill
     # next to a scheduled run) collide on dbt's table swaps ("__dbt_backup already exists").
     with connect(autocommit=True) as lock:
@@ -43,13 +44,19 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
             lease.acquire(lock, stamp)
         lock.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
         if stamp:
-            # A run's build recomputes what changed since the last one (build_window.py).
+            # A run's build recomputes what changed since the last one (build_window.py),
+            # and marks the agent-days it rebuilt with the run's id. Given to the models in
+            # the environment, not as --vars: dbt's partial parsing holds across runs.
             seen = build_window.landed(lock)
-            variables = {**build_window.variables(lock, seen), **variables}
-            log.info("build window: %s", {k: v for k, v in variables.items() if k != "run_id"})
+            window = build_window.variables(lock, seen)
+            log.info("build window: %s", window)
+            os.environ[BUILD_PARAMETERS] = json.dumps({**window, "run_id": stamp})
         if variables:
             command += ["--vars", json.dumps(variables)]
-        result = dbtRunner().invoke(command)
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            os.environ.pop(BUILD_PARAMETERS, None)
         if not result.success and stamp:
             lease.release(lock, stamp)
         if result.success and stamp:

@@ -1,10 +1,39 @@
-{#- The window an incremental model rebuilds, from the variables the daily build passes
-    (warehouse/build_window.py). Without them (a new warehouse, a build by hand) the window
-    is everything: '-infinity'. -#}
+{#- The window an incremental model rebuilds, from the daily build (warehouse/build_window.py).
+    Without it (a new warehouse, a build by hand) the window is everything: '-infinity'. -#}
+
+{#- A value of the daily build: its window and run id, which warehouse/dbt_build.py passes
+    as JSON in CCP_DBT_BUILD. Read only when executing, never while parsing: a new window
+    each day as --vars would make dbt parse the whole project again on every run (~2-3 s);
+    this way its partial parsing holds. -#}
+{% macro build_parameter(name, default="-infinity") -%}
+    {%- if execute -%}
+        {{- fromjson(env_var("CCP_DBT_BUILD", "{}")).get(name, default) -}}
+    {%- else -%}
+        {{- default -}}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- dbt's own macro, which applies a data test's `where` config, with one addition: a build
+    value named in brackets ("batch_date >= [crm_batches_changed_from]") becomes that date
+    when the test runs (configs are rendered while parsing, which must not see the window). -#}
+{% macro get_where_subquery(relation) -%}
+    {%- set where = config.get("where", "") -%}
+    {%- if not where -%}
+        {%- do return(relation) -%}
+    {%- endif -%}
+    {%- set values = fromjson(env_var("CCP_DBT_BUILD", "{}")) if execute else {} -%}
+    {%- set filter = namespace(sql=where) -%}
+    {%- for name, value in values.items() -%}
+        {%- set filter.sql = filter.sql | replace("[" ~ name ~ "]", "date '" ~ value ~ "'") -%}
+    {%- endfor -%}
+    {#- Not given (a build by hand): every day. -#}
+    {%- set filter.sql = modules.re.sub("\\[[a-z_]+\\]", "date '-infinity'", filter.sql) -%}
+    {%- do return("(select * from " ~ relation ~ " where " ~ filter.sql ~ ") dbt_subquery") -%}
+{%- endmacro %}
 
 {#- The first batch date of `source` landed, re-landed or removed since the last build. -#}
 {% macro batches_rebuilt_from(source) -%}
-    date '{{ var(source ~ "_batches_changed_from", "-infinity") }}'
+    date '{{ build_parameter(source ~ "_batches_changed_from") }}'
 {%- endmacro %}
 
 {#- The first business day whose figures a chain ('contacts' or 'tickets') can change.
@@ -13,9 +42,9 @@
     ticket (or a new event of it) counts on its creation day or later. -#}
 {% macro days_rebuilt_from(chain) -%}
     {%- if chain == "contacts" -%}
-        (date '{{ var("contacts_changed_from", "-infinity") }}' - {{ var("fcr_repeat_window_days") | int + 1 }})
+        (date '{{ build_parameter("contacts_changed_from") }}' - {{ var("fcr_repeat_window_days") | int + 1 }})
     {%- else -%}
-        date '{{ var(chain ~ "_changed_from", "-infinity") }}'
+        date '{{ build_parameter(chain ~ "_changed_from") }}'
     {%- endif -%}
 {%- endmacro %}
 

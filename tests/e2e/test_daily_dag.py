@@ -210,10 +210,7 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
         assert windows == [(5 * len(DAYS),)]  # the build recorded every batch it saw
         schemas = ("staging", "intermediate", "marts")
         incremental = snapshot(schemas=schemas)
-        run_dbt(
-            ["build", "--full-refresh", "--exclude-resource-type", "unit_test"],
-            {"business_date": DAYS[-1].isoformat()},
-        )
+        run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"])
         assert snapshot(schemas=schemas) == incremental
     finally:
         path.write_text(original, encoding="utf-8")

@@ -25,7 +25,7 @@ assembled as (
 final as (
     select
         assembled.*,
-        '{{ var("run_id", "manual") }}'::text as built_by_run_id
+        '{{ build_parameter("run_id", "manual") }}'::text as built_by_run_id
     from assembled
     {%- if is_incremental() %}
         where not exists (
