@@ -333,7 +333,6 @@ def expectation_checks(
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
     import great_expectations.expectations as gxe
-    from great_expectations.checkpoint import UpdateDataDocsAction
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -404,11 +403,13 @@ def expectation_checks(
         gx.Checkpoint(
             name="audit",
             validation_definitions=[context.validation_definitions.add(v) for v in validations],
-            actions=[UpdateDataDocsAction(name="data_docs", site_names=["audit"])],
             result_format={"result_format": "SUMMARY"},
         )
     )
     outcome = checkpoint.run(run_id=gx.RunIdentifier(run_name=run_id))
+    # The site once, after every validation: the checkpoint's UpdateDataDocsAction rebuilds
+    # it (index included) after each of the ~20 validations, ~4 s a run.
+    context.build_data_docs(site_names=["audit"])
     results = []
     for validation in outcome.run_results.values():
         target = validation.suite_name
