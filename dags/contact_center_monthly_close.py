@@ -5,8 +5,9 @@ Closes the calendar month before its run, on `MONTH_CLOSE_DAY` of the next month
 the 5th, 06:00 center time): the run at 2026-11-05 closes October 2026.
 
 1. `check_month_ready`: every day of the month landed from every enabled source and
-   published since, and every agent who worked in the month has the supervisor's monthly
-   inputs. Otherwise the run fails listing what is missing (recorded in
+   published since, every agent who worked in the month has the supervisor's monthly
+   inputs, and the whole history reconciles with raw (the daily audit checks only the
+   keys each run landed). Otherwise the run fails listing what is missing (recorded in
    `audit.month_close_events`).
 2. `freeze_scorecards`: the month's published scorecards and KPI rows become snapshot
    version N in `closing`; `reporting` shows the snapshot from now on, and data arriving

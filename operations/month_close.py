@@ -1,8 +1,10 @@
 """Monthly close: the scorecards that pay bonuses are frozen once a month is complete.
 
 - `check_ready` refuses to close a month unless every day of it was landed from every
-  enabled source and published after that, and every agent who worked in the month has
-  the supervisor's monthly inputs.
+  enabled source and published after that, every agent who worked in the month has
+  the supervisor's monthly inputs, and the whole history reconciles (staging keeps one
+  row per landed key, the agent-day totals count the staged records: the daily audit
+  checks only the keys each run landed).
 - `close_month` copies the month's published scorecards and KPI rows into a numbered
   snapshot (`closing.scorecard_snapshots`, `closing.kpi_snapshots`). From then on
   `reporting` shows the snapshot for that month, whatever later runs compute
@@ -20,12 +22,14 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import psycopg
 import psycopg.rows
 from psycopg import sql
+
+from expectations.audit import reconciliation_checks
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +99,13 @@ class Readiness:
     month_start: date
     missing_days: dict[str, list[str]]  # source -> days not landed or not published since
     agents_without_inputs: list[str]
+    # Whole-history reconciliation checks that failed (the daily audit reconciles only the
+    # keys each run landed): staging or the agent-days drifted from raw.
+    unreconciled: list[str] = field(default_factory=list)
 
     @property
     def ready(self) -> bool:
-        return not self.missing_days and not self.agents_without_inputs
+        return not self.missing_days and not self.agents_without_inputs and not self.unreconciled
 
     def describe(self) -> str:
         parts = [f"{source}: {_ranges(days)}" for source, days in self.missing_days.items()]
@@ -106,6 +113,11 @@ class Readiness:
             parts.append(
                 f"no supervisor inputs for {len(self.agents_without_inputs)} agents who worked:"
                 f" {', '.join(self.agents_without_inputs)}"
+            )
+        if self.unreconciled:
+            parts.append(
+                "the warehouse does not reconcile with raw (rebuild it: `python -m cli dbt"
+                " build --full-refresh`, then rerun the last day): " + "; ".join(self.unreconciled)
             )
         return f"{self.month_start:%Y-%m} cannot be closed: " + "; ".join(parts)
 
@@ -185,7 +197,10 @@ def check_ready(conn: psycopg.Connection, month_start: date, sources: tuple[str,
                 (month_start, month_start),
             ).fetchall()
         ]
-    return Readiness(month_start, missing, without_inputs)
+    unreconciled = [
+        check.describe() for check in reconciliation_checks(conn) if check.fails_the_run
+    ]
+    return Readiness(month_start, missing, without_inputs, unreconciled)
 
 
 def _event(conn, month_start, action, actor, version=None, reason=None, run_id=None, **details):
@@ -225,6 +240,7 @@ def refuse(conn: psycopg.Connection, readiness: Readiness, actor: str, run_id: s
             run_id=run_id,
             missing_days=readiness.missing_days,
             agents_without_inputs=readiness.agents_without_inputs,
+            unreconciled=readiness.unreconciled,
         )
     conn.commit()  # the refusal stays on record although the run fails
     raise MonthNotReady(readiness.describe())

@@ -216,3 +216,43 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
         path.write_text(original, encoding="utf-8")
         surveys.write_text(surveys_original, encoding="utf-8")
         run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")
+
+
+def test_daily_reconciliation_covers_the_run_and_the_close_covers_history(pipeline):
+    """The daily audit reconciles the keys of the batches its run landed; a staged row
+    lost from an earlier day escapes it but stops the monthly close, which reconciles the
+    whole history. (An abandoned contact, which no agent-day total counts, is deleted in a
+    transaction that is rolled back.)"""
+    from expectations.audit import reconciliation_checks
+    from operations.month_close import check_ready
+
+    def failing(checks) -> list[str]:
+        return [c.target for c in checks if c.fails_the_run]
+
+    with connect() as conn:
+        assert failing(reconciliation_checks(conn)) == []
+        lost = conn.execute(
+            "delete from staging.stg_call_center__contacts where contact_id = ("
+            " select min(contact_id) from staging.stg_call_center__contacts"
+            " where batch_date = %s and is_abandoned) returning contact_id",
+            (DAYS[0],),
+        ).fetchone()
+        assert lost is not None
+        assert failing(reconciliation_checks(conn, [DAYS[-1]])) == []
+        found = [c for c in reconciliation_checks(conn, [DAYS[0]]) if c.fails_the_run]
+        assert [c.target for c in found] == ["stg_call_center__contacts"]
+        landed = _query(
+            "select count(distinct contact_id) from raw.call_center_contacts where batch_date = %s",
+            (DAYS[0],),
+        )[0][0]
+        assert found[0].observed == str(landed - 1)
+        assert failing(reconciliation_checks(conn)) == ["stg_call_center__contacts"]
+        readiness = check_ready(conn, DAYS[0].replace(day=1), ("call_center",))
+        assert not readiness.ready
+        assert any(u.startswith("stg_call_center__contacts:") for u in readiness.unreconciled), (
+            readiness.unreconciled
+        )
+        assert "does not reconcile with raw" in readiness.describe()
+        conn.rollback()
+    with connect() as conn:
+        assert failing(reconciliation_checks(conn)) == []
