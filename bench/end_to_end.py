@@ -20,7 +20,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
-from common import STAGES, bench_database, timed_day
+from common import STAGES, bench_database, crm_api, timed_day
 
 from cli import environment  # the project is installed in .venv (make install)
 
@@ -32,7 +32,6 @@ def run_size(agents: int, days: int, server: str) -> list[dict]:
     from cli.daily_runs import load_daily_dag
     from simulator.__main__ import generate
     from simulator.config import SimulationConfig
-    from simulator.crm_api import CrmApiServer
 
     os.environ["WAREHOUSE_URL"] = server  # a fresh database on the server
     os.environ["WAREHOUSE_URL"] = bench_database("ccp_bench_e2e")
@@ -43,8 +42,8 @@ def run_size(agents: int, days: int, server: str) -> list[dict]:
         config = SimulationConfig(start_date=START, days=days, n_agents=agents)
         counts = generate(config, folder)
         os.environ["SOURCE_LANDING_DIR"] = str(folder)
-        with CrmApiServer(folder / "crm") as crm:
-            os.environ["CRM_API_URL"] = crm.url
+        with crm_api(folder / "crm") as crm:
+            os.environ["CRM_API_URL"] = crm
             dag = load_daily_dag()
             for offset in range(days):
                 day = START + timedelta(days=offset)

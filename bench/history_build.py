@@ -23,7 +23,7 @@ import time
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from common import STAGES, bench_database, timed_day
+from common import STAGES, bench_database, crm_api, timed_day
 
 from cli import environment  # the project is installed in .venv (make install)
 
@@ -79,7 +79,6 @@ def main() -> None:
     from cli.daily_runs import load_daily_dag
     from simulator.__main__ import generate
     from simulator.config import SimulationConfig
-    from simulator.crm_api import CrmApiServer
 
     folder = environment.LOCAL_DIR / "bench" / f"history-{args.agents}"
     first = _start(max(args.months))
@@ -97,8 +96,8 @@ def main() -> None:
     os.environ["SOURCE_LANDING_DIR"] = str(folder)
     server = os.environ["WAREHOUSE_URL"]
     runs: dict[int, list[dict]] = {m: [] for m in args.months}
-    with CrmApiServer(folder / "crm") as crm:
-        os.environ["CRM_API_URL"] = crm.url
+    with crm_api(folder / "crm") as crm:
+        os.environ["CRM_API_URL"] = crm
         dag = load_daily_dag()
         urls = {}
         for months in args.months:

@@ -49,8 +49,10 @@
 {%- endmacro %}
 
 {#- Pre-hook of a model rebuilt by day: drop the days it is about to rebuild. -#}
-{% macro delete_rebuilt_days(chain, column="business_date") -%}
-    {%- if is_incremental() -%}
+{% macro delete_rebuilt_days(chain, column="business_date", moment=none) -%}
+    {%- if is_incremental() and moment -%}
+        delete from {{ this }} where {{ on_or_after_local_day(moment, days_rebuilt_from(chain)) }}
+    {%- elif is_incremental() -%}
         delete from {{ this }} where {{ column }} >= {{ days_rebuilt_from(chain) }}
     {%- else -%}
         select 1
@@ -110,20 +112,27 @@
 
 {#- The config of a model rebuilt by day within a chain's window: the days of the window
     are deleted (pre-hook) and computed again (the model filters its input with
-    days_rebuilt_from). `column`: SQL of the day a row belongs to. -#}
-{% macro rebuilt_by_day(chain, column="business_date", indexed=false) -%}
+    days_rebuilt_from). A row's day is its `column` (a date), or the local day of its
+    `moment` (a timestamptz), indexed if `indexed`; `indexes`: more columns later reads
+    select by range. -#}
+{% macro rebuilt_by_day(chain, column="business_date", moment=none, indexed=false, indexes=[]) -%}
+    {%- set day = moment or column -%}
+    {%- set arguments = [tojson(chain), tojson(column)] + ([tojson(moment)] if moment else []) -%}
     {%- set settings = {
         "materialized": "incremental",
         "incremental_strategy": "append",
         "on_schema_change": "fail",
-        "pre_hook": "{{ delete_rebuilt_days(" ~ tojson(chain) ~ ", " ~ tojson(column) ~ ") }}",
+        "pre_hook": "{{ delete_rebuilt_days(" ~ arguments | join(", ") ~ ") }}",
     } -%}
     {#- Fresh statistics: the next models read the days just written by range. -#}
-    {%- set analyzed = [] if "(" in column else [column] -%}
-    {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson(analyzed) ~ ") }}"] -%}
+    {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson([day] + indexes) ~ ") }}"] -%}
     {%- if indexed -%}
-        {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ column ~ ")") -%}
+        {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ day ~ ")") -%}
     {%- endif -%}
+    {%- for other in indexes -%}
+        {%- do post_hooks.append("create index if not exists {{ this.identifier }}_" ~ other
+            ~ " on {{ this }} (" ~ other ~ ")") -%}
+    {%- endfor -%}
     {%- do settings.update({"post_hook": post_hooks}) -%}
     {{ return(settings) }}
 {%- endmacro %}

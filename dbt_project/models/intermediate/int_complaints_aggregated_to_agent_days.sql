@@ -18,7 +18,7 @@ final as (
         and complaint_cause = 'agent'
         and complained_agent_id is not null
         {%- if is_incremental() %}
-            and {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
+            and {{ on_or_after_local_day('created_at', days_rebuilt_from('tickets')) }}
         {%- endif %}
     group by 1, 2
 )

@@ -21,7 +21,7 @@ final as (
         channel = 'email'
         and first_response_at is not null
         {%- if is_incremental() %}
-            and {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
+            and {{ on_or_after_local_day('first_response_at', days_rebuilt_from('tickets')) }}
         {%- endif %}
     group by 1, 2
 )

@@ -8,7 +8,7 @@ with
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
     {%- if is_incremental() %}
-        where {{ local_date('first_response_at') }} >= {{ days_rebuilt_from('tickets') }}
+        where {{ on_or_after_local_day('first_response_at', days_rebuilt_from('tickets')) }}
     {%- endif %}
 ),
 

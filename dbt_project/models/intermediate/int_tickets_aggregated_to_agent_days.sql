@@ -30,7 +30,7 @@ final as (
     where
         tickets.sla_business_due_at < watermark.known_until
         {%- if is_incremental() %}
-            and {{ local_date('tickets.sla_business_due_at') }} >= {{ days_rebuilt_from('tickets') }}
+            and {{ on_or_after_local_day('tickets.sla_business_due_at', days_rebuilt_from('tickets')) }}
         {%- endif %}
     group by 1, 2
 )

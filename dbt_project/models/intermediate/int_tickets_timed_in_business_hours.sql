@@ -5,13 +5,14 @@
 -- staging for reference; the KPI uses the center's business-time SLA.
 -- Incremental: tickets created on the days of the rebuild window are recomputed
 -- (macros/rebuild_window.sql): a changed ticket is one of them.
-{{ config(**rebuilt_by_day('tickets', local_date('created_at'))) }}
+{{ config(**rebuilt_by_day('tickets', moment='created_at', indexed=true,
+    indexes=['first_response_at', 'sla_business_due_at'])) }}
 with
 
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
     {%- if is_incremental() %}
-        where {{ local_date('created_at') }} >= {{ days_rebuilt_from('tickets') }}
+        where {{ on_or_after_local_day('created_at', days_rebuilt_from('tickets')) }}
     {%- endif %}
 ),
 

@@ -4,7 +4,7 @@
 -- current). The history comes from the CRM's team assignments; an agent on the roster
 -- without any assignment gets one row for the roster's team. Anyone who did work without
 -- being on the roster gets one row without a team (a call-center-only install: everyone).
-with
+with recursive
 
 agents as (
     select * from {{ ref('stg_crm__agents') }}
@@ -16,10 +16,6 @@ teams as (
 
 assignments as (
     select * from {{ ref('stg_crm__team_assignments') }}
-),
-
-contacts as (
-    select * from {{ ref('stg_call_center__contacts') }}
 ),
 
 team_periods as (
@@ -62,6 +58,30 @@ roster as (
     left join teams on team_periods.team_id = teams.team_id
 ),
 
+-- The agents the contacts name, one index probe each (a loose index scan): contacts are
+-- read only for the agents missing from the roster, not for the whole history.
+named_at_work (agent_id) as (
+    select min(contacts.agent_id) from {{ ref('stg_call_center__contacts') }} as contacts
+    union all
+    select (
+        select min(contacts.agent_id) from {{ ref('stg_call_center__contacts') }} as contacts
+        where contacts.agent_id > named_at_work.agent_id
+    )
+    from named_at_work
+    where named_at_work.agent_id is not null
+),
+
+unrostered as (
+    select named_at_work.agent_id
+    from named_at_work
+    where
+        named_at_work.agent_id is not null
+        and not exists (
+            select from agents
+            where agents.agent_id = named_at_work.agent_id
+        )
+),
+
 seen_only_at_work as (
     select
         contacts.agent_id,
@@ -77,9 +97,8 @@ seen_only_at_work as (
         null::date as left_on,
         date '1900-01-01' as valid_from,
         null::date as valid_to
-    from contacts
-    left join agents on contacts.agent_id = agents.agent_id
-    where contacts.agent_id is not null and agents.agent_id is null
+    from {{ ref('stg_call_center__contacts') }} as contacts
+    where contacts.agent_id in (select unrostered.agent_id from unrostered)
     group by contacts.agent_id
 ),
 

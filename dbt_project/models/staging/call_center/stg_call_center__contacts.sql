@@ -15,6 +15,7 @@
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (contact_id)",
         "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+        "create index if not exists {{ this.identifier }}_agent on {{ this }} (agent_id)",
     ],
 ) }}
 

@@ -8,10 +8,12 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "{{ refresh_statistics(['batch_date', 'ticket_id', 'created_at', 'assignee_agent_id']) }}",
+        "{{ refresh_statistics(['batch_date', 'ticket_id', 'created_at', 'first_response_at']) }}",
         "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (ticket_id)",
+        "create index if not exists {{ this.identifier }}_created_at on {{ this }} (created_at)",
+        "create index if not exists {{ this.identifier }}_first_response_at on {{ this }} (first_response_at)",
     ],
 ) }}
 
