@@ -48,12 +48,19 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The rows of a model rebuilt by day that its window covers (see rebuilt_by_day). -#}
+{% macro rebuilt_rows(chain, column="business_date", moment=none) -%}
+    {%- if moment -%}
+        {{ on_or_after_local_day(moment, days_rebuilt_from(chain)) }}
+    {%- else -%}
+        {{ column }} >= {{ days_rebuilt_from(chain) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Pre-hook of a model rebuilt by day: drop the days it is about to rebuild. -#}
 {% macro delete_rebuilt_days(chain, column="business_date", moment=none) -%}
-    {%- if is_incremental() and moment -%}
-        delete from {{ this }} where {{ on_or_after_local_day(moment, days_rebuilt_from(chain)) }}
-    {%- elif is_incremental() -%}
-        delete from {{ this }} where {{ column }} >= {{ days_rebuilt_from(chain) }}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ rebuilt_rows(chain, column, moment) }}
     {%- else -%}
         select 1
     {%- endif -%}
@@ -80,10 +87,24 @@
 
 {#- Post-hook of an incremental model: fresh statistics (planned on the old ones, the rows
     just written look like none and a join on them becomes a nested loop, quadratic in the
-    day). After an incremental build only the `columns` later reads select or join by:
-    sampling every column of a long history costs more than the rebuild itself. -#}
-{% macro refresh_statistics(columns) -%}
-    analyze {{ this }}{% if is_incremental() and columns %} ({{ columns | join(", ") }}){% endif %}
+    day), once the `rebuilt` rows (SQL condition) are a tenth of the table or more, and
+    then only for the `columns` later reads select or join by: sampling a long history
+    every day costs more than the day's rebuild. Below that tenth, autovacuum's own
+    threshold, the statistics still describe the table (a day past their last value is
+    estimated from the column's index). After a full build: everything. -#}
+{% macro refresh_statistics(columns, rebuilt) -%}
+    {%- if is_incremental() -%}
+        do $$ begin
+            if 10 * (select count(*) from {{ this }} where {{ rebuilt }}) >= (
+                select reltuples from pg_class
+                where oid = '{{ this.schema }}.{{ this.identifier }}'::regclass
+            ) then
+                analyze {{ this }} ({{ columns | join(", ") }});
+            end if;
+        end $$
+    {%- else -%}
+        analyze {{ this }}
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The rows of `source_relation` an incremental staging model re-reads: every version of
@@ -125,7 +146,8 @@
         "pre_hook": "{{ delete_rebuilt_days(" ~ arguments | join(", ") ~ ") }}",
     } -%}
     {#- Fresh statistics: the next models read the days just written by range. -#}
-    {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson([day] + indexes) ~ ") }}"] -%}
+    {%- set post_hooks = ["{{ refresh_statistics(" ~ tojson([day] + indexes) ~ ", rebuilt_rows("
+        ~ arguments | join(", ") ~ ")) }}"] -%}
     {%- if indexed -%}
         {%- do post_hooks.append("create index if not exists {{ this.identifier }}_day on {{ this }} (" ~ day ~ ")") -%}
     {%- endif -%}

@@ -10,7 +10,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "{{ refresh_statistics(['batch_date', 'business_date', 'contact_id', 'agent_id', 'customer_key']) }}",
+        "{{ refresh_statistics(['batch_date', 'business_date', 'contact_id', 'agent_id', 'customer_key'], 'batch_date >= ' ~ batches_rebuilt_from('call_center')) }}",
         "{{ delete_keys_without_versions(source('call_center', 'call_center_contacts'), 'call_center') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (contact_id)",

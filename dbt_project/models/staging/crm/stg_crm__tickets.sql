@@ -8,7 +8,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "{{ refresh_statistics(['batch_date', 'ticket_id', 'created_at', 'first_response_at']) }}",
+        "{{ refresh_statistics(['batch_date', 'ticket_id', 'created_at', 'first_response_at'], 'batch_date >= ' ~ batches_rebuilt_from('crm')) }}",
         "{{ delete_keys_without_versions(source('crm', 'crm_tickets'), 'crm') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (ticket_id)",

@@ -8,7 +8,7 @@
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "{{ refresh_statistics(['batch_date', 'business_date', 'response_id']) }}",
+        "{{ refresh_statistics(['batch_date', 'business_date', 'response_id'], 'batch_date >= ' ~ batches_rebuilt_from('survey')) }}",
         "{{ delete_keys_without_versions(source('survey', 'survey_responses'), 'survey') }}",
         "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
         "create index if not exists {{ this.identifier }}_key on {{ this }} (response_id)",
