@@ -36,7 +36,7 @@ bench-landing: install ## landing throughput against COPY and pandas, and peak m
 	$(BIN)/python bench/landing_memory.py --agents $(BENCH_AGENTS) --copies 1 4 8
 
 bench-history: install ## the daily DAG with 1 vs 6 months of history, 200 agents (~20 min)
-	$(BIN)/python bench/history_build.py --agents 200 --months 1 6 --repeat 3
+	$(BIN)/python bench/history_build.py --agents 200 --months 1 6 --repeat 5
 
 bench-e2e: install ## one day at 200/1,000/2,000 agents, and a 30-day backfill of 200 (~20 min)
 	$(BIN)/python bench/end_to_end.py --agents 200 1000 $(BENCH_AGENTS) --days 3
