@@ -68,6 +68,21 @@ def variables(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> dict
 
 
 _STAGED = ("stg_call_center__contacts", "stg_crm__tickets", "stg_survey__responses")
+
+
+def _first_day(source: str, raw_table: str, moment: str, staged: str) -> str:
+    """The earliest business day of the rows of `source`'s changed batches: the local day
+    of `moment` as landed now, or the business_date of the row built before."""
+    return f"""
+        select least(
+            (select min(({moment} at time zone %(zone)s)::date)
+             from raw.{raw_table}
+             where source_system = '{source}' and batch_date = any(%(days)s)),
+            (select min(business_date) from staging.{staged}
+             where batch_date >= %(first)s))
+        """
+
+
 # (source, chain, the earliest business day its changed batches touch: as delivered now
 # or as built before). A ticket counts on its creation day or later; an event of a ticket
 # changes the figures of that ticket's days; a response counts on its contact's day.
@@ -75,14 +90,7 @@ _CHAINS = (
     (
         "call_center",
         "contacts",
-        """
-        select least(
-            (select min((offered_at at time zone %(zone)s)::date)
-             from raw.call_center_contacts
-             where source_system = 'call_center' and batch_date = any(%(days)s)),
-            (select min(business_date) from staging.stg_call_center__contacts
-             where batch_date >= %(first)s))
-        """,
+        _first_day("call_center", "call_center_contacts", "offered_at", _STAGED[0]),
     ),
     (
         "crm",
@@ -100,18 +108,7 @@ _CHAINS = (
                     where source_system = 'crm' and batch_date = any(%(days)s))))
         """,
     ),
-    (
-        "survey",
-        "surveys",
-        """
-        select least(
-            (select min((contact_at at time zone %(zone)s)::date)
-             from raw.survey_responses
-             where source_system = 'survey' and batch_date = any(%(days)s)),
-            (select min(business_date) from staging.stg_survey__responses
-             where batch_date >= %(first)s))
-        """,
-    ),
+    ("survey", "surveys", _first_day("survey", "survey_responses", "contact_at", _STAGED[2])),
 )
 
 
