@@ -23,7 +23,7 @@ WAREHOUSE_LOCK = "hashtext('dbt_build')"
 BUILD_PARAMETERS = "CCP_DBT_BUILD"
 
 
-def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = None):
+def run_dbt(args: list[str], stamp: str | None = None):
     """Invoke `dbt <args>` on the project and return dbt's result; raise DbtFailed naming
     the failing nodes. With `stamp` (the run's id), a successful build is stamped in
     `marts.build_stamp` under the same lock, so the audit and the publish can tell which
@@ -51,8 +51,6 @@ def run_dbt(args: list[str], variables: dict | None = None, stamp: str | None = 
             window = build_window.variables(lock, seen)
             log.info("build window: %s", window)
             os.environ[BUILD_PARAMETERS] = json.dumps({**window, "run_id": stamp})
-        if variables:
-            command += ["--vars", json.dumps(variables)]
         try:
             result = dbtRunner().invoke(command)
         finally:

@@ -5,12 +5,12 @@
     as JSON in CCP_DBT_BUILD. Read only when executing, never while parsing: a new window
     each day as --vars would make dbt parse the whole project again on every run (~2-3 s);
     this way its partial parsing holds. -#}
+{% macro build_parameters() -%}
+    {{- return(fromjson(env_var("CCP_DBT_BUILD", "{}")) if execute else {}) -}}
+{%- endmacro %}
+
 {% macro build_parameter(name, default="-infinity") -%}
-    {%- if execute -%}
-        {{- fromjson(env_var("CCP_DBT_BUILD", "{}")).get(name, default) -}}
-    {%- else -%}
-        {{- default -}}
-    {%- endif -%}
+    {{- build_parameters().get(name, default) -}}
 {%- endmacro %}
 
 {#- dbt's own macro, which applies a data test's `where` config, with one addition: a build
@@ -21,9 +21,8 @@
     {%- if not where -%}
         {%- do return(relation) -%}
     {%- endif -%}
-    {%- set values = fromjson(env_var("CCP_DBT_BUILD", "{}")) if execute else {} -%}
     {%- set filter = namespace(sql=where) -%}
-    {%- for name, value in values.items() -%}
+    {%- for name, value in build_parameters().items() -%}
         {%- set filter.sql = filter.sql | replace("[" ~ name ~ "]", "date '" ~ value ~ "'") -%}
     {%- endfor -%}
     {#- Not given (a build by hand): every day. -#}
