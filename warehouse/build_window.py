@@ -5,13 +5,14 @@ successful build saw (`marts.built_batches`). The incremental models rebuild onl
 the difference can reach, given to dbt as these values (warehouse/dbt_build.py passes
 them in the environment, macros/rebuild_window.sql reads them):
 
-- `<source>_batches_changed_from` (call_center, crm, survey): the earliest batch date
-  landed, re-landed or removed since (the incremental staging of contacts, tickets and
-  survey responses re-reads every version of each key in these batches);
-- `contacts_changed_from` / `tickets_changed_from` / `surveys_changed_from`: the earliest
-  business day a record of those batches counts on, as delivered now or as built before
-  (the models of the chain rebuild from there; contacts reach back the FCR window,
-  macros/rebuild_window.sql).
+- `<source>_batches_changed_from` (call_center, crm, survey, qa): the earliest batch date
+  landed, re-landed or removed since (the incremental staging of contacts, tickets,
+  survey responses, QA inspections and rectification items re-reads every version of each
+  key in these batches);
+- `contacts_changed_from` / `tickets_changed_from` / `surveys_changed_from` /
+  `qa_changed_from`: the earliest business day a record of those batches counts on, as
+  delivered now or as built before (the models of the chain rebuild from there; contacts
+  reach back the FCR window, macros/rebuild_window.sql).
 
 With no record of an earlier build (a new warehouse, or one built by hand) no value is
 given and the models rebuild everything. A batch committed while a build runs is not in
@@ -67,7 +68,13 @@ def variables(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> dict
     return out
 
 
-_STAGED = ("stg_call_center__contacts", "stg_crm__tickets", "stg_survey__responses")
+_STAGED = (
+    "stg_call_center__contacts",
+    "stg_crm__tickets",
+    "stg_survey__responses",
+    "stg_qa__inspections",
+    "stg_qa__rectifications",
+)
 
 
 def _first_day(source: str, raw_table: str, moment: str, staged: str) -> str:
@@ -109,6 +116,21 @@ _CHAINS = (
         """,
     ),
     ("survey", "surveys", _first_day("survey", "survey_responses", "contact_at", _STAGED[2])),
+    # An inspection counts on the day of the inspected work, a rectification item on its due
+    # day; items count once due on or before the QA watermark (the last QA batch date), so
+    # a new batch also makes its own day countable: the first changed batch date bounds it.
+    (
+        "qa",
+        "qa",
+        f"""
+        select least(
+            ({_first_day("qa", "qa_inspections", "record_at", _STAGED[3])}),
+            (select min(due_date) from raw.qa_rectifications
+             where source_system = 'qa' and batch_date = any(%(days)s)),
+            (select min(due_date) from staging.{_STAGED[4]} where batch_date >= %(first)s),
+            %(first)s)
+        """,
+    ),
 )
 
 

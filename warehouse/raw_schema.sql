@@ -273,12 +273,15 @@ begin
     end loop;
 end $$;
 
--- The incremental staging of contacts, tickets and survey responses reads every version of
--- a changed one by its id.
+-- The incremental staging of contacts, tickets, survey responses, QA inspections and
+-- rectification items reads every version of a changed one by its id.
 create index if not exists call_center_contacts_contact_id
 on raw.call_center_contacts (contact_id);
 create index if not exists crm_tickets_ticket_id on raw.crm_tickets (ticket_id);
 create index if not exists survey_responses_response_id on raw.survey_responses (response_id);
+create index if not exists qa_inspections_inspection_id on raw.qa_inspections (inspection_id);
+create index if not exists qa_rectifications_rectification_id
+on raw.qa_rectifications (rectification_id);
 
 -- Helpers of the set-based landing (extractors/csv_landing.py): the same readings as the
 -- Python reference (extractors/mapping.RowParser, warehouse/landing.quarantine_rule).

@@ -35,13 +35,17 @@
     date '{{ build_parameter(source ~ "_batches_changed_from") }}'
 {%- endmacro %}
 
-{#- The first business day whose figures a chain ('contacts' or 'tickets') can change.
-    A changed contact is the repeat contact of the customer's contacts up to the FCR window
-    before it (one more day: the window is in hours, days are local dates). A changed
-    ticket (or a new event of it) counts on its creation day or later. -#}
+{#- The first business day whose figures a chain ('contacts', 'tickets', 'surveys', 'qa',
+    'agent_days') can change. A changed contact is the repeat contact of the customer's
+    contacts up to the FCR window before it (one more day: the window is in hours, days are
+    local dates). A changed ticket (or a new event of it) counts on its creation day or
+    later. The agent-days' window is the earliest of them all, or earlier when the roster
+    changed (int_agent_days_rebuild_window). -#}
 {% macro days_rebuilt_from(chain) -%}
     {%- if chain == "contacts" -%}
         (date '{{ build_parameter("contacts_changed_from") }}' - {{ var("fcr_repeat_window_days") | int + 1 }})
+    {%- elif chain == "agent_days" -%}
+        (select rebuilt_from from {{ ref('int_agent_days_rebuild_window') }})
     {%- else -%}
         date '{{ build_parameter(chain ~ "_changed_from") }}'
     {%- endif -%}

@@ -16,8 +16,18 @@ from warehouse.connection import connect
 #   built_at      wall-clock time of the dbt build (marts.build_stamp)
 #   built_by_run_id  the run that last rewrote an agent-day (marts.fct_agent_days is
 #                 incremental; reporting.agent_days copies it)
+#   rebuilt_from  the first day the build assembled again (what that run saw change,
+#                 intermediate.int_agent_days_rebuild_window)
 RUN_IDENTITY_COLUMNS = frozenset(
-    {"batch_id", "extracted_at", "published_at", "run_id", "built_at", "built_by_run_id"}
+    {
+        "batch_id",
+        "extracted_at",
+        "published_at",
+        "run_id",
+        "built_at",
+        "built_by_run_id",
+        "rebuilt_from",
+    }
 )
 COMPARED_SCHEMAS = ("raw", "staging", "intermediate", "marts", "reporting")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,12 @@ def pipeline(tmp_path_factory, warehouse_url, airflow_db):
         dag = load_daily_dag()
         runs = [run_business_day(dag, day, "Asia/Shanghai") for day in DAYS]
         yield {"world": world, "dirt": dirt, "sample": sample, "dag": dag, "runs": runs}
+
+
+def _utc_day(day: date) -> tuple[str, str]:
+    """A local business day as the QA tool's UTC text bounds."""
+    start = datetime.combine(day, time(0), tzinfo=TZ).astimezone(ZoneInfo("UTC"))
+    return tuple(f"{t:%Y-%m-%d %H:%M:%S}" for t in (start, start + timedelta(days=1)))
 
 
 def _query(sql: str, params=None) -> list[tuple]:
@@ -172,8 +179,9 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
     """The daily builds recompute only what changed (warehouse/build_window.py): each day's
     build after the first was incremental (contacts and tickets rebuilt from the days their
     changes reach); after a corrected re-delivery of the first day (one contact gone, one
-    moved to another agent, one survey response gone) and its rerun, every staging,
-    intermediate and mart table equals a full rebuild."""
+    moved to another agent, one survey response gone) and its rerun, and a QA correction
+    (an inspection deleted, one re-scored) that the last day's rerun finds in its lookback,
+    every staging, intermediate and mart table equals a full rebuild."""
     from cli.daily_runs import run_business_day
     from warehouse.dbt_build import run_dbt
 
@@ -185,6 +193,8 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
     corrected = [line for line in lines if line != gone]
     corrected[corrected.index(lines[4])] = ",".join(moved)
     path.write_text("\n".join([header, *corrected]) + "\n", encoding="utf-8")
+    qa_db = pipeline["sample"] / "qa" / "qa_tool.sqlite"
+    qa_original = qa_db.read_bytes()
     surveys = pipeline["sample"] / "surveys" / f"responses_{DAYS[0]:%Y%m%d}.jsonl"
     surveys_original = surveys.read_text(encoding="utf-8")
     responses = surveys_original.splitlines()
@@ -208,6 +218,32 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
         ) == [(moved[3],)]
         windows = _query("select count(*) from marts.built_batches")
         assert windows == [(5 * len(DAYS),)]  # the build recorded every batch it saw
+        # A QA correction the last day's rerun reads (its day, and DAYS[1] by its lookback):
+        # one inspection re-scored (a deduction point more), one deleted.
+        with sqlite3.connect(qa_db) as qa:
+            first, (deleted,) = qa.execute(
+                "select id from inspections where updated_at >= ? and updated_at < ?"
+                " order by id in (select inspection_id from inspection_items) desc, id limit 2",
+                (_utc_day(DAYS[1])[0], _utc_day(DAYS[2])[1]),
+            ).fetchall()
+            qa.execute("delete from inspection_items where inspection_id = ?", (deleted,))
+            qa.execute("delete from rectifications where inspection_id = ?", (deleted,))
+            qa.execute("delete from inspections where id = ?", (deleted,))
+            qa.execute(
+                "update inspection_items set points = points + 1 where id = ("
+                " select min(id) from inspection_items where inspection_id = ? and points < 10)",
+                first,
+            )
+        [(score,)] = _query(
+            "select qa_score from intermediate.int_qa_inspections_scored where inspection_id = %s",
+            first,
+        )
+        run_business_day(pipeline["dag"], DAYS[2], "Asia/Shanghai")
+        assert _query(
+            "select qa_score from intermediate.int_qa_inspections_scored"
+            " where inspection_id in (%s, %s)",
+            (*first, deleted),
+        ) == [(score - 1,)]
         schemas = ("staging", "intermediate", "marts")
         incremental = snapshot(schemas=schemas)
         run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"])
@@ -215,7 +251,87 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
     finally:
         path.write_text(original, encoding="utf-8")
         surveys.write_text(surveys_original, encoding="utf-8")
+        qa_db.write_bytes(qa_original)
         run_business_day(pipeline["dag"], DAYS[0], "Asia/Shanghai")
+        run_business_day(pipeline["dag"], DAYS[2], "Asia/Shanghai")
+
+
+def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
+    """A team move entered in the CRM after the fact (here written into the latest roster
+    snapshot, so no batch changes and no daily input's window moves) is found by comparing
+    the roster with the one the last build saw (int_agent_days_rebuild_window): the agent's
+    days from the move are rebuilt with the new team, the days before keep their build,
+    and the result equals a full rebuild."""
+    from warehouse import lease
+    from warehouse.dbt_build import run_dbt
+
+    (agent, team), *_ = _query(
+        "select agent_id, team_id from marts.fct_agent_days where business_date = %s"
+        " and agent_id in (select agent_id from marts.fct_agent_days where business_date = %s)"
+        " order by agent_id",
+        (DAYS[0], DAYS[2]),
+    )
+    [(other,)] = _query(
+        "select min(team_id) from staging.stg_crm__teams where team_id <> %s", (team,)
+    )
+    [(snapshot_day,)] = _query(
+        "select max(batch_date) from raw.crm_team_assignments where agent_id = %s", (agent,)
+    )
+    open_period = " where agent_id = %s and batch_date = %s and valid_to is null"
+    built_before = dict(
+        _query("select agent_id || business_date, built_by_run_id from marts.fct_agent_days")
+    )
+    with connect() as conn:
+        # The agent leaves `team` after DAYS[0] and is in `other` from DAYS[1].
+        conn.execute(
+            "insert into raw.crm_team_assignments select assignment_id || '-moved', agent_id,"
+            " %s, %s, null, updated_at, source_system, source_object, source_position || '.1',"
+            " batch_id, batch_date, extracted_at, content_hash from raw.crm_team_assignments"
+            + open_period,
+            (other, DAYS[1], agent, snapshot_day),
+        )
+        conn.execute(
+            "update raw.crm_team_assignments set valid_to = %s"
+            + open_period
+            + " and assignment_id not like '%%-moved'",
+            (DAYS[0], agent, snapshot_day),
+        )
+    try:
+        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp="team-move")
+        [(rebuilt_from,)] = _query(
+            "select rebuilt_from from intermediate.int_agent_days_rebuild_window"
+        )
+        assert rebuilt_from == DAYS[1]
+        days = _query(
+            "select business_date, team_id, built_by_run_id from marts.fct_agent_days"
+            " where agent_id = %s order by business_date",
+            (agent,),
+        )
+        assert [(d, t) for d, t, _ in days] == [(DAYS[0], team), (DAYS[1], other), (DAYS[2], other)]
+        assert [r for *_, r in days][1:] == ["team-move", "team-move"]
+        rewritten = {
+            key
+            for key, run in _query(
+                "select agent_id || business_date, built_by_run_id from marts.fct_agent_days"
+            )
+            if run != built_before[key]
+        }
+        assert rewritten == {f"{agent}{DAYS[1]}", f"{agent}{DAYS[2]}"}
+        schemas = ("staging", "intermediate", "marts")
+        incremental = snapshot(schemas=schemas)
+        run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"])
+        assert snapshot(schemas=schemas) == incremental
+    finally:
+        with connect() as conn:
+            conn.execute("delete from raw.crm_team_assignments where assignment_id like '%%-moved'")
+            conn.execute(
+                "update raw.crm_team_assignments set valid_to = null"
+                " where agent_id = %s and batch_date = %s and valid_to = %s",
+                (agent, snapshot_day, DAYS[0]),
+            )
+        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp="team-move")
+        with connect(autocommit=True) as conn:
+            lease.release(conn, "team-move")
 
 
 def test_daily_reconciliation_covers_the_run_and_the_close_covers_history(pipeline):

@@ -5,6 +5,9 @@
 -- numerator and a denominator (or a sum and a count) so that months, quarters, years,
 -- teams and the center are ratios of sums, never averages of daily ratios. An input whose
 -- source or field is not available is NULL; an available one with no activity that day is 0.
+-- Incremental: the days from int_agent_days_rebuild_window on are assembled again.
+-- depends_on: {{ ref('int_agent_days_rebuild_window') }}
+{{ config(**rebuilt_by_day('agent_days', indexed=true)) }}
 {#- Each input: the daily model it comes from, the availability flag that makes it NULL
     (source or field not delivered), and its metrics. -#}
 {%- set inputs = [
@@ -48,6 +51,9 @@ available as (
 
     {{ name }} as (
         select * from {{ ref(model) }}
+        {%- if is_incremental() %}
+            where business_date >= {{ days_rebuilt_from('agent_days') }}
+        {%- endif %}
     ),
 {%- endfor %}
 

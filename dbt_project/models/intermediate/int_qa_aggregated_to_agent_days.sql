@@ -1,8 +1,13 @@
 -- One row per agent per local day of inspected work (not the day of the inspection).
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed.
+{{ config(**rebuilt_by_day('qa')) }}
 with
 
 inspections as (
     select * from {{ ref('int_qa_inspections_scored') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ days_rebuilt_from('qa') }}
+    {%- endif %}
 ),
 
 final as (

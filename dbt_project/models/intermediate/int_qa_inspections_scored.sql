@@ -2,10 +2,16 @@
 -- deductions; compliance is 100 minus the deductions on work-standards items; the record is
 -- accurate when no deduction is on an accuracy item (seed qa_dimensions). Scores floor at 0.
 -- Severity follows the points (minor 1-3, general 4-6, severe 7-10), checked in staging.
+-- Incremental: the inspections of the days of the rebuild window (macros/rebuild_window.sql)
+-- are scored again (a changed deduction is landed with its inspection).
+{{ config(**rebuilt_by_day('qa', indexed=true)) }}
 with
 
 inspections as (
     select * from {{ ref('stg_qa__inspections') }}
+    {%- if is_incremental() %}
+        where business_date >= {{ days_rebuilt_from('qa') }}
+    {%- endif %}
 ),
 
 deductions as (
@@ -28,6 +34,9 @@ deductions_per_inspection as (
         count(*) filter (where deductions.severity = 'severe') as severe_defect_count
     from deductions
     left join dimensions on deductions.dimension = dimensions.dimension
+    {%- if is_incremental() %}
+        where deductions.inspection_id in (select inspections.inspection_id from inspections)
+    {%- endif %}
     group by deductions.inspection_id
 ),
 

@@ -1,10 +1,17 @@
 -- One row per agent per day on which QA rectification items fell due, with how many were
 -- closed on time (closed on or before the due date, local). Only items due before the QA
 -- watermark count: whether they were closed in time is known.
+-- Incremental: the days of the rebuild window (macros/rebuild_window.sql) are recomputed;
+-- the window starts no later than the first new QA batch, so the days a new watermark makes
+-- countable are in it.
+{{ config(**rebuilt_by_day('qa')) }}
 with
 
 rectifications as (
     select * from {{ ref('stg_qa__rectifications') }}
+    {%- if is_incremental() %}
+        where due_date >= {{ days_rebuilt_from('qa') }}
+    {%- endif %}
 ),
 
 batches as (

@@ -2,14 +2,17 @@
 -- int_agent_days_assembled). Incremental: a run rewrites only the agent-days whose content
 -- changed (new days, and earlier days touched by late surveys, QA inspections or ticket
 -- updates), so every other agent-day keeps the run that built it (built_by_run_id).
--- An agent-day that no longer has any input (a contact re-attributed) is deleted.
+-- An agent-day that no longer has any input (a contact re-attributed) is deleted. Both
+-- read the days int_agent_days_assembled rebuilt (int_agent_days_rebuild_window) only.
+-- depends_on: {{ ref('int_agent_days_rebuild_window') }}
 {{ config(
     materialized='incremental',
     unique_key=['agent_id', 'business_date'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
     post_hook=[
-        "delete from {{ this }} as built where not exists (
+        "delete from {{ this }} as built
+        where built.business_date >= {{ days_rebuilt_from('agent_days') }} and not exists (
             select from {{ ref('int_agent_days_assembled') }} as assembled
             where assembled.agent_id = built.agent_id
                 and assembled.business_date = built.business_date)",

@@ -1,9 +1,25 @@
 -- One row per QA inspection, in its latest version; business_date is the local day of
 -- the inspected work, not of the inspection.
+-- Incremental: a build re-reads every version of each inspection found in the batches
+-- landed since the last build (or whose built row came from them) and keeps its latest.
+{{ config(
+    materialized='incremental',
+    unique_key='inspection_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=[
+        "{{ refresh_statistics(['batch_date', 'business_date', 'inspection_id'], 'batch_date >= ' ~ batches_rebuilt_from('qa')) }}",
+        "{{ delete_keys_without_versions(source('qa', 'qa_inspections'), 'qa') }}",
+        "create index if not exists {{ this.identifier }}_batch_date on {{ this }} (batch_date)",
+        "create index if not exists {{ this.identifier }}_key on {{ this }} (inspection_id)",
+        "create index if not exists {{ this.identifier }}_business_date on {{ this }} (business_date)",
+    ],
+) }}
+
 with
 
 source as (
-    select * from {{ source('qa', 'qa_inspections') }}
+    {{ versions_of_changed_keys(source('qa', 'qa_inspections'), 'qa', 'inspection_id') }}
 ),
 
 latest as (
