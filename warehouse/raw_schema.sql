@@ -273,13 +273,19 @@ begin
     end loop;
 end $$;
 
--- The incremental staging of contacts, tickets, survey responses, QA inspections and
--- rectification items reads every version of a changed one by its id.
+-- The incremental staging of contacts, tickets, survey responses, QA inspections,
+-- deductions and rectification items reads every version of a changed one by its id.
 create index if not exists call_center_contacts_contact_id
 on raw.call_center_contacts (contact_id);
 create index if not exists crm_tickets_ticket_id on raw.crm_tickets (ticket_id);
 create index if not exists survey_responses_response_id on raw.survey_responses (response_id);
 create index if not exists qa_inspections_inspection_id on raw.qa_inspections (inspection_id);
+create index if not exists qa_deductions_deduction_id on raw.qa_deductions (deduction_id);
+-- The roster's staging reads a key's newest version before the changed batches.
+create index if not exists crm_agents_agent_id on raw.crm_agents (agent_id, batch_date);
+create index if not exists crm_teams_team_id on raw.crm_teams (team_id, batch_date);
+create index if not exists crm_team_assignments_assignment_id
+on raw.crm_team_assignments (assignment_id, batch_date);
 create index if not exists qa_rectifications_rectification_id
 on raw.qa_rectifications (rectification_id);
 

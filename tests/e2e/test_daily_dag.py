@@ -257,11 +257,11 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
 
 
 def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
-    """A team move entered in the CRM after the fact (here written into the latest roster
-    snapshot, so no batch changes and no daily input's window moves) is found by comparing
-    the roster with the one the last build saw (int_agent_days_rebuild_window): the agent's
-    days from the move are rebuilt with the new team, the days before keep their build,
-    and the result equals a full rebuild."""
+    """A team move entered in the CRM after the fact arrives with the next day's roster (a
+    batch of its own: no daily input's window reaches back to the move). It is found by
+    comparing the roster with the one the last build saw (int_agent_days_rebuild_window):
+    the agent's days from the move are rebuilt with the new team, every other agent-day
+    keeps its build, and the result equals a full rebuild."""
     from warehouse import lease
     from warehouse.dbt_build import run_dbt
 
@@ -274,27 +274,36 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
     [(other,)] = _query(
         "select min(team_id) from staging.stg_crm__teams where team_id <> %s", (team,)
     )
-    [(snapshot_day,)] = _query(
-        "select max(batch_date) from raw.crm_team_assignments where agent_id = %s", (agent,)
-    )
-    open_period = " where agent_id = %s and batch_date = %s and valid_to is null"
+    next_day = DAYS[-1] + timedelta(days=1)
     built_before = dict(
         _query("select agent_id || business_date, built_by_run_id from marts.fct_agent_days")
     )
     with connect() as conn:
-        # The agent leaves `team` after DAYS[0] and is in `other` from DAYS[1].
         conn.execute(
-            "insert into raw.crm_team_assignments select assignment_id || '-moved', agent_id,"
-            " %s, %s, null, updated_at, source_system, source_object, source_position || '.1',"
-            " batch_id, batch_date, extracted_at, content_hash from raw.crm_team_assignments"
-            + open_period,
-            (other, DAYS[1], agent, snapshot_day),
+            "insert into raw.batch_manifest select 'team-move', source_system, source_object,"
+            " %s, interval_start + interval '1 day', interval_end + interval '1 day', 2, 2, 0,"
+            " null, extracted_at + interval '1 day' from raw.batch_manifest"
+            " where source_system = 'crm' and batch_date = %s",
+            (next_day, DAYS[-1]),
+        )
+        # The agent left `team` after DAYS[0] and is in `other` from DAYS[1].
+        moved = (
+            "insert into raw.crm_team_assignments select {id}, agent_id, {team}, {since},"
+            " {until}, updated_at, source_system, source_object, source_position, 'team-move',"
+            " %(next)s, extracted_at + interval '1 day', content_hash"
+            " from raw.crm_team_assignments"
+            " where agent_id = %(agent)s and batch_date = %(last)s and valid_to is null"
+        )
+        values = {"next": next_day, "agent": agent, "last": DAYS[-1], "other": other}
+        conn.execute(
+            moved.format(id="assignment_id", team="team_id", since="valid_from", until="%(d0)s"),
+            values | {"d0": DAYS[0]},
         )
         conn.execute(
-            "update raw.crm_team_assignments set valid_to = %s"
-            + open_period
-            + " and assignment_id not like '%%-moved'",
-            (DAYS[0], agent, snapshot_day),
+            moved.format(
+                id="assignment_id || '-moved'", team="%(other)s", since="%(d1)s", until="null"
+            ),
+            values | {"d1": DAYS[1]},
         )
     try:
         run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp="team-move")
@@ -304,8 +313,8 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
         assert rebuilt_from == DAYS[1]
         days = _query(
             "select business_date, team_id, built_by_run_id from marts.fct_agent_days"
-            " where agent_id = %s order by business_date",
-            (agent,),
+            " where agent_id = %s and business_date <= %s order by business_date",
+            (agent, DAYS[-1]),
         )
         assert [(d, t) for d, t, _ in days] == [(DAYS[0], team), (DAYS[1], other), (DAYS[2], other)]
         assert [r for *_, r in days][1:] == ["team-move", "team-move"]
@@ -313,6 +322,8 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
             key
             for key, run in _query(
                 "select agent_id || business_date, built_by_run_id from marts.fct_agent_days"
+                " where business_date <= %s",
+                (DAYS[-1],),
             )
             if run != built_before[key]
         }
@@ -323,15 +334,15 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
         assert snapshot(schemas=schemas) == incremental
     finally:
         with connect() as conn:
-            conn.execute("delete from raw.crm_team_assignments where assignment_id like '%%-moved'")
-            conn.execute(
-                "update raw.crm_team_assignments set valid_to = null"
-                " where agent_id = %s and batch_date = %s and valid_to = %s",
-                (agent, snapshot_day, DAYS[0]),
-            )
+            conn.execute("delete from raw.crm_team_assignments where batch_id = 'team-move'")
+            conn.execute("delete from raw.batch_manifest where batch_id = 'team-move'")
         run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp="team-move")
         with connect(autocommit=True) as conn:
             lease.release(conn, "team-move")
+        assert _query(
+            "select team_id from marts.fct_agent_days where agent_id = %s and business_date = %s",
+            (agent, DAYS[-1]),
+        ) == [(team,)]
 
 
 def test_daily_reconciliation_covers_the_run_and_the_close_covers_history(pipeline):

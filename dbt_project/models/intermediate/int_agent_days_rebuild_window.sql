@@ -113,7 +113,14 @@ final as (
                 end
             ) as rebuilt_from,
         {%- endif %}
-        (select coalesce(jsonb_agg(to_jsonb(team_periods)), '[]') from team_periods) as team_periods,
+        (
+            select
+                coalesce(
+                    jsonb_agg(to_jsonb(team_periods) order by team_periods.agent_id, team_periods.valid_from),
+                    '[]'
+                )
+            from team_periods
+        ) as team_periods,
         (select to_jsonb(available) from available) as inputs_available
 )
 

@@ -21,12 +21,21 @@ sources as (
     from batches
 ),
 
+-- exists() stops at the first contact with the field: not a scan of every contact.
 contact_fields as (
     select
-        coalesce(bool_or(queue_seconds is not null), false) as has_queue_wait,
-        coalesce(bool_or(hold_seconds is not null), false) as has_hold,
-        coalesce(bool_or(acw_seconds is not null), false) as has_acw
-    from contacts
+        exists(
+            select from contacts
+            where contacts.queue_seconds is not null
+        ) as has_queue_wait,
+        exists(
+            select from contacts
+            where contacts.hold_seconds is not null
+        ) as has_hold,
+        exists(
+            select from contacts
+            where contacts.acw_seconds is not null
+        ) as has_acw
 ),
 
 final as (

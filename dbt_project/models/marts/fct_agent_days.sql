@@ -3,7 +3,8 @@
 -- changed (new days, and earlier days touched by late surveys, QA inspections or ticket
 -- updates), so every other agent-day keeps the run that built it (built_by_run_id).
 -- An agent-day that no longer has any input (a contact re-attributed) is deleted. Both
--- read the days int_agent_days_assembled rebuilt (int_agent_days_rebuild_window) only.
+-- read the days int_agent_days_assembled rebuilt (int_agent_days_rebuild_window) only, by
+-- the indexes on the day and on the key.
 -- depends_on: {{ ref('int_agent_days_rebuild_window') }}
 {{ config(
     materialized='incremental',
@@ -16,6 +17,8 @@
             select from {{ ref('int_agent_days_assembled') }} as assembled
             where assembled.agent_id = built.agent_id
                 and assembled.business_date = built.business_date)",
+        "create index if not exists {{ this.identifier }}_day on {{ this }} (business_date)",
+        "create unique index if not exists {{ this.identifier }}_key on {{ this }} (agent_id, business_date)",
     ],
 ) }}
 
