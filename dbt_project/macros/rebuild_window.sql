@@ -110,6 +110,16 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- The keys an incremental staging model reads again: those found in the batches landed
+    since the last build, or whose built row came from them. -#}
+{% macro changed_keys(source_relation, source, key) -%}
+    select changed.{{ key }} from {{ source_relation }} as changed
+    where changed.batch_date >= {{ batches_rebuilt_from(source) }}
+    union
+    select built.{{ key }} from {{ this }} as built
+    where built.batch_date >= {{ batches_rebuilt_from(source) }}
+{%- endmacro %}
+
 {#- The rows of `source_relation` an incremental staging model re-reads: every version of
     each key found in the batches landed since the last build, or whose built row came
     from them (older versions included: the latest is chosen again). -#}
@@ -118,13 +128,7 @@
         -- One index lookup per changed key (lateral): the cost follows the changes, not
         -- the size of the raw table.
         select versions.*
-        from (
-            select changed.{{ key }} from {{ source_relation }} as changed
-            where changed.batch_date >= {{ batches_rebuilt_from(source) }}
-            union
-            select built.{{ key }} from {{ this }} as built
-            where built.batch_date >= {{ batches_rebuilt_from(source) }}
-        ) as keys
+        from ({{ changed_keys(source_relation, source, key) }}) as keys
         cross join lateral (
             select * from {{ source_relation }} as landed
             where landed.{{ key }} = keys.{{ key }}
@@ -172,13 +176,7 @@
         where changed.batch_date >= {{ batches_rebuilt_from(source) }}
         union all
         select before.*
-        from (
-            select changed.{{ key }} from {{ source_relation }} as changed
-            where changed.batch_date >= {{ batches_rebuilt_from(source) }}
-            union
-            select built.{{ key }} from {{ this }} as built
-            where built.batch_date >= {{ batches_rebuilt_from(source) }}
-        ) as keys
+        from ({{ changed_keys(source_relation, source, key) }}) as keys
         cross join lateral (
             select * from {{ source_relation }} as landed
             where
