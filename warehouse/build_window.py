@@ -22,7 +22,7 @@ that build's record, so the next build takes it again: never less, sometimes mor
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, timedelta
 
 import psycopg
 
@@ -63,9 +63,24 @@ def variables(conn: psycopg.Connection, now: set[tuple[str, date, str]]) -> dict
         touched = conn.execute(
             touched_sql, {"zone": zone, "days": days, "first": days[0]}
         ).fetchone()[0]
+        first = min(touched or days[0], _watermark_moved(source, before, now) or days[0])
         out[f"{source}_batches_changed_from"] = days[0].isoformat()
-        out[f"{chain}_changed_from"] = (touched or days[0]).isoformat()
+        out[f"{chain}_changed_from"] = first.isoformat()
     return out
+
+
+def _watermark_moved(
+    source: str, before: set[tuple[str, date, str]], now: set[tuple[str, date, str]]
+) -> date | None:
+    """The first day a move of `source`'s last batch date makes countable (items due on or
+    before it count: CRM tickets, QA rectification items): the day after the earlier of the
+    two, when it moved; a jump over a day never landed (a failed landing, a backfill out of
+    order) makes the days between countable too."""
+    last_before = max((d for s, d, _ in before if s == source), default=None)
+    last_now = max((d for s, d, _ in now if s == source), default=None)
+    if last_before is None or last_now is None or last_before == last_now:
+        return None
+    return min(last_before, last_now) + timedelta(days=1)
 
 
 _STAGED = (
@@ -77,18 +92,40 @@ _STAGED = (
 )
 
 
-def _first_day(source: str, raw_table: str, moment: str, staged: str) -> str:
-    """The earliest business day of the rows of `source`'s changed batches: the local day
-    of `moment` as landed now, or the business_date of the row built before."""
+def _first_day(source: str, raw_table: str, raw_day: str, staged: str, key: str, day: str) -> str:
+    """The earliest business day of the rows of `source`'s changed batches: `raw_day` (an
+    expression) of the rows as landed now, or the `day` of the row built before, whether
+    it came from those batches or a newer version of its `key` is in them (a corrected
+    due date or record time leaves the old day to recompute)."""
     return f"""
         select least(
-            (select min(({moment} at time zone %(zone)s)::date)
+            (select min({raw_day})
              from raw.{raw_table}
              where source_system = '{source}' and batch_date = any(%(days)s)),
-            (select min(business_date) from staging.{staged}
-             where batch_date >= %(first)s))
+            -- "+ 0": not the min() by the day's index, which walks the whole history
+            -- before it meets the rows of recent batches.
+            (select min({day} + 0) from staging.{staged}
+             where batch_date >= %(first)s),
+            (select min(built.{day})
+             from raw.{raw_table} as landed
+             cross join lateral (
+                select {day} from staging.{staged} as built where built.{key} = landed.{key}
+             ) as built
+             where landed.source_system = '{source}' and landed.batch_date = any(%(days)s)))
         """
 
+
+_QA_INSPECTIONS = _first_day(
+    "qa",
+    "qa_inspections",
+    "(record_at at time zone %(zone)s)::date",
+    "stg_qa__inspections",
+    "inspection_id",
+    "business_date",
+)
+_QA_ITEMS = _first_day(
+    "qa", "qa_rectifications", "due_date", "stg_qa__rectifications", "rectification_id", "due_date"
+)
 
 # (source, chain, the earliest business day its changed batches touch: as delivered now
 # or as built before). A ticket counts on its creation day or later; an event of a ticket
@@ -97,7 +134,14 @@ _CHAINS = (
     (
         "call_center",
         "contacts",
-        _first_day("call_center", "call_center_contacts", "offered_at", _STAGED[0]),
+        _first_day(
+            "call_center",
+            "call_center_contacts",
+            "(offered_at at time zone %(zone)s)::date",
+            _STAGED[0],
+            "contact_id",
+            "business_date",
+        ),
     ),
     (
         "crm",
@@ -115,21 +159,25 @@ _CHAINS = (
                     where source_system = 'crm' and batch_date = any(%(days)s))))
         """,
     ),
-    ("survey", "surveys", _first_day("survey", "survey_responses", "contact_at", _STAGED[2])),
+    (
+        "survey",
+        "surveys",
+        _first_day(
+            "survey",
+            "survey_responses",
+            "(contact_at at time zone %(zone)s)::date",
+            _STAGED[2],
+            "response_id",
+            "business_date",
+        ),
+    ),
     # An inspection counts on the day of the inspected work, a rectification item on its due
     # day; items count once due on or before the QA watermark (the last QA batch date), so
     # a new batch also makes its own day countable: the first changed batch date bounds it.
     (
         "qa",
         "qa",
-        f"""
-        select least(
-            ({_first_day("qa", "qa_inspections", "record_at", _STAGED[3])}),
-            (select min(due_date) from raw.qa_rectifications
-             where source_system = 'qa' and batch_date = any(%(days)s)),
-            (select min(due_date) from staging.{_STAGED[4]} where batch_date >= %(first)s),
-            %(first)s)
-        """,
+        f"select least(({_QA_INSPECTIONS}), ({_QA_ITEMS}), %(first)s)",
     ),
 )
 

@@ -259,9 +259,10 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
 def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
     """A team move entered in the CRM after the fact arrives with the next day's roster (a
     batch of its own: no daily input's window reaches back to the move). It is found by
-    comparing the roster with the one the last build saw (int_agent_days_rebuild_window):
-    the agent's days from the move are rebuilt with the new team, every other agent-day
-    keeps its build, and the result equals a full rebuild."""
+    comparing the roster with the one the last build saw (int_agent_days_rebuild_window),
+    and carried over a build that stopped before the agent-days: the agent's days from the
+    move are rebuilt with the new team, every other agent-day keeps its build, and the
+    result equals a full rebuild."""
     from warehouse import lease
     from warehouse.dbt_build import run_dbt
 
@@ -306,7 +307,15 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
             values | {"d1": DAYS[1]},
         )
     try:
-        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp="team-move")
+        # A build that stops before the agent-days (as if fct_agent_days failed) records
+        # the batches it saw: the next build still owes the move (carried window).
+        build = ["build", "--exclude-resource-type", "unit_test"]
+        run_dbt([*build, "--exclude", "fct_agent_days+"], stamp="team-move")
+        assert _query(
+            "select team_id from marts.fct_agent_days where agent_id = %s and business_date = %s",
+            (agent, DAYS[2]),
+        ) == [(team,)]
+        run_dbt(build, stamp="team-move")
         [(rebuilt_from,)] = _query(
             "select rebuilt_from from intermediate.int_agent_days_rebuild_window"
         )

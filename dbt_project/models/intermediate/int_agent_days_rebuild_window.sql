@@ -4,7 +4,8 @@
 -- team periods changed (from the first day an agent's team of the day differs), and every
 -- day when the inputs available changed (a source delivered for the first
 -- time, a field a vendor starts to export). The roster's team periods and the inputs
--- available it saw are kept here for the next build to compare with.
+-- available it saw are kept here for the next build to compare with; a window that no
+-- build applied (it failed before fct_agent_days) is carried into the next one.
 -- Incremental so that a build reads the row the last one left (a full refresh starts over):
 -- the new row replaces it by its key.
 {{ config(
@@ -105,6 +106,12 @@ final as (
                 {{ days_rebuilt_from('surveys') }},
                 {{ days_rebuilt_from('qa') }},
                 (select team_changed_on.first_day from team_changed_on),
+                -- A window no agent-days build applied yet (the build failed): still due.
+                case
+                    when
+                        not (select seen_before.is_applied from seen_before)
+                        then (select seen_before.rebuilt_from from seen_before)
+                end,
                 case
                     when
                         (select seen_before.inputs_available from seen_before)
@@ -121,7 +128,9 @@ final as (
                 )
             from team_periods
         ) as team_periods,
-        (select to_jsonb(available) from available) as inputs_available
+        (select to_jsonb(available) from available) as inputs_available,
+        -- Set by fct_agent_days once it has rebuilt these days.
+        false as is_applied
 )
 
 select * from final

@@ -19,6 +19,7 @@
                 and assembled.business_date = built.business_date)",
         "create index if not exists {{ this.identifier }}_day on {{ this }} (business_date)",
         "create unique index if not exists {{ this.identifier }}_key on {{ this }} (agent_id, business_date)",
+        "update {{ ref('int_agent_days_rebuild_window') }} set is_applied = true",
     ],
 ) }}
 

@@ -15,7 +15,7 @@
     ],
 ) }}
 
-{%- set order_by = 'batch_date desc, extracted_at desc, source_position desc' %}
+{%- set order_by = 'batch_date desc, extracted_at desc, source_object desc, source_position desc' %}
 with
 
 source as (
