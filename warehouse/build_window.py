@@ -138,7 +138,7 @@ _CHAINS = (
             "call_center",
             "call_center_contacts",
             "(offered_at at time zone %(zone)s)::date",
-            _STAGED[0],
+            "stg_call_center__contacts",
             "contact_id",
             "business_date",
         ),
@@ -166,19 +166,14 @@ _CHAINS = (
             "survey",
             "survey_responses",
             "(contact_at at time zone %(zone)s)::date",
-            _STAGED[2],
+            "stg_survey__responses",
             "response_id",
             "business_date",
         ),
     ),
     # An inspection counts on the day of the inspected work, a rectification item on its due
-    # day; items count once due on or before the QA watermark (the last QA batch date), so
-    # a new batch also makes its own day countable: the first changed batch date bounds it.
-    (
-        "qa",
-        "qa",
-        f"select least(({_QA_INSPECTIONS}), ({_QA_ITEMS}), %(first)s)",
-    ),
+    # day (the days a new QA watermark makes countable: _watermark_moved).
+    ("qa", "qa", f"select least(({_QA_INSPECTIONS}), ({_QA_ITEMS}))"),
 )
 
 

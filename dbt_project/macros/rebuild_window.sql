@@ -138,6 +138,30 @@
     {%- endif %}
 {%- endmacro %}
 
+{#- As versions_of_changed_keys, for a source whose newest batch holds a key's latest
+    version (`order_by` starts with batch_date desc: a roster snapshot each day): the rows
+    of the changed batches, and for each key in them (or built from them) only its newest
+    version before them (one index probe), not every snapshot since the first. -#}
+{% macro newest_versions_of_changed_keys(source_relation, source, key, order_by) -%}
+    {%- if is_incremental() %}
+        select changed.* from {{ source_relation }} as changed
+        where changed.batch_date >= {{ batches_rebuilt_from(source) }}
+        union all
+        select before.*
+        from ({{ changed_keys(source_relation, source, key) }}) as keys
+        cross join lateral (
+            select * from {{ source_relation }} as landed
+            where
+                landed.{{ key }} = keys.{{ key }}
+                and landed.batch_date < {{ batches_rebuilt_from(source) }}
+            order by {{ order_by }}
+            limit 1
+        ) as before
+    {%- else %}
+        select * from {{ source_relation }}
+    {%- endif %}
+{%- endmacro %}
+
 {#- The config of a model rebuilt by day within a chain's window: the days of the window
     are deleted (pre-hook) and computed again (the model filters its input with
     days_rebuilt_from). A row's day is its `column` (a date), or the local day of its
@@ -164,28 +188,4 @@
     {%- endfor -%}
     {%- do settings.update({"post_hook": post_hooks}) -%}
     {{ return(settings) }}
-{%- endmacro %}
-
-{#- As versions_of_changed_keys, for a source whose newest batch holds a key's latest
-    version (`order_by` starts with batch_date desc: a roster snapshot each day): the rows
-    of the changed batches, and for each key in them (or built from them) only its newest
-    version before them (one index probe), not every snapshot since the first. -#}
-{% macro newest_versions_of_changed_keys(source_relation, source, key, order_by) -%}
-    {%- if is_incremental() %}
-        select changed.* from {{ source_relation }} as changed
-        where changed.batch_date >= {{ batches_rebuilt_from(source) }}
-        union all
-        select before.*
-        from ({{ changed_keys(source_relation, source, key) }}) as keys
-        cross join lateral (
-            select * from {{ source_relation }} as landed
-            where
-                landed.{{ key }} = keys.{{ key }}
-                and landed.batch_date < {{ batches_rebuilt_from(source) }}
-            order by {{ order_by }}
-            limit 1
-        ) as before
-    {%- else %}
-        select * from {{ source_relation }}
-    {%- endif %}
 {%- endmacro %}
