@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TextIO
 
-from extractors.mapping_sql import CompiledMapping, split_fields
+from extractors.mapping_sql import CompiledMapping, checked_query, split_fields
 from warehouse.landing import BatchWriter, ContractError
 
 BLOCK = 1 << 20  # characters per COPY write
@@ -73,56 +73,6 @@ def copy_lines(writer: BatchWriter, handle: TextIO, name: str) -> None:
         )
 
 
-def _layer(source: str, carry: list[str], columns: dict[str, str], where: str = "") -> str:
-    """One layer: the columns it computes plus those later layers still read. `offset 0`
-    keeps PostgreSQL from inlining it into the next, which would evaluate an expression
-    once per use instead of once per line."""
-    listed = ", ".join([*carry, *(f"{expr} as {name}" for name, expr in columns.items())])
-    return f"select {listed} from ({source}) as s {where} offset 0"
-
-
-def checked_query(
-    compiled: CompiledMapping,
-    columns: Sequence[str],
-    checks: list[tuple[str, str]],
-    day: date | None = None,
-    lines: str = "pg_temp.landing_lines",
-) -> str:
-    """The query giving every line of `lines` its values and its reason: fields (split,
-    stripped) -> texts -> canonical dates -> typed -> final values -> reason.
-    `checks` are the contract's own rules over the final values (x_<field>)."""
-    delivery = compiled.mapping.delivery
-    split = split_fields(delivery.delimiter)
-    where = "where line is not null"
-    if day is not None:
-        day_value, _, _ = compiled.day_check()
-        where += f" and {day_value} = date '{day.isoformat()}'"
-    fields = (
-        f"select line_no, line, f, cardinality(f) as width"
-        f" from (select line_no, line, {split} as f from {lines} as l offset 0) as split {where}"
-    )
-    texts = compiled.texts()
-    canonical = compiled.canonical()
-    typed = compiled.typed()
-    finals = compiled.finals()
-    kept = ["line_no", "line", "width", *(c for c in texts if c.startswith("r"))]
-    text_columns = [c for c in texts if c.startswith("t_")]
-    layers = _layer(fields, ["line_no", "line", "width"], texts)
-    if canonical:
-        layers = _layer(layers, [*kept, *text_columns], canonical)
-    layers = _layer(layers, [*kept, *text_columns, *canonical], typed)
-    layers = _layer(layers, [*kept, *text_columns, *typed], finals)
-    width = len(compiled.header)
-    reason = (
-        f"case when width <> {width} then 'expected {width} fields, found ' || width"
-        f" else {compiled.quarantine_reason(checks)} end"
-    )
-    flags = compiled.flags()
-    outputs = {name: (flags if name == "quality_flags" else f"x_{name}") for name in columns}
-    listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
-    return f"select line_no, line, {reason} as reason, {listed} from ({layers}) as typed"
-
-
 def first_unassignable(writer: BatchWriter, compiled: CompiledMapping) -> str | None:
     """In a file of many days, the first line that belongs to no day (a wrong number of
     fields, or a day that cannot be read), described; None when every line has a day."""
@@ -159,6 +109,10 @@ def land_lines(
         if unassignable:
             raise UnassignableLine(unassignable)
     writer.land_checked(
-        table, columns, name, lambda lines: checked_query(compiled, columns, checks, day, lines)
+        table,
+        columns,
+        lambda lines: checked_query(compiled, columns, checks, lines, day=day),
+        "pg_temp.landing_lines",
+        source_object=name,
     )
     writer.conn.execute("drop table pg_temp.landing_lines")

@@ -329,19 +329,20 @@ def load_mapping(path: Path | str) -> SourceMapping:
 # Parsing one record with a mapping
 
 
+def json_text(value: Any) -> str:
+    """A JSON value as the text a mapping reads: null is empty, lists comma-joined."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(sorted(str(v) for v in value))
+    return str(value)
+
+
 def json_record(document: dict) -> dict[str, str]:
-    """A JSON object as the text record a mapping reads: lists become comma-joined text."""
-    record = {}
-    for key, value in document.items():
-        if value is None:
-            record[key] = ""
-        elif isinstance(value, bool):
-            record[key] = "true" if value else "false"
-        elif isinstance(value, list):
-            record[key] = ",".join(sorted(str(v) for v in value))
-        else:
-            record[key] = str(value)
-    return record
+    """A JSON object as the text record a mapping reads."""
+    return {key: json_text(value) for key, value in document.items()}
 
 
 def _number(text: str) -> float:

@@ -9,16 +9,21 @@ module gives the same meaning as SQL expressions over `f`, the array of a line's
 - `texts()`: each contract field's source text (stripped, joined, empty / null values -> NULL);
 - `typed()`: each field's value and the reason it cannot be read (NULL when it can);
 - `finals()`: timestamps in the center's zone, rolled past midnight against their anchor;
-- `quarantine_reason()` / `flags()`: the mapping's row rules in order, then the fields.
+- `quarantine_reason()` / `flags()`: the mapping's row rules in order, then the fields;
+- `checked_query()`: all of it as one query over a relation of records (`line_no`, `line`).
 
 A mapping that uses something SQL here cannot read (a strftime directive other than
-%Y %y %m %d %H %M %S %f) raises `NotCompilable`; its files land through `RowParser`.
+%Y %y %m %d %H %M %S %f) raises `NotCompilable`; its records land through `RowParser`.
+Delimited files give `f` by splitting each line in SQL (extractors/csv_landing.py); JSON
+records arrive with `f` already cut by key (extractors/json_landing.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from extractors.contracts import ContractField
 from extractors.mapping import (
@@ -507,4 +512,67 @@ def split_fields(delimiter: str) -> str:
         f"case when strpos(line, '\"') = 0 and line !~ {literal(padded)}"
         f" then string_to_array(line, {literal(delimiter)})"
         f" else raw.csv_fields(line, {literal(delimiter)}, {literal(d)}) end"
+    )
+
+
+def _layer(source: str, carry: Sequence[str], columns: dict[str, str], where: str = "") -> str:
+    """One layer: the columns it computes plus those later layers still read. `offset 0`
+    keeps PostgreSQL from inlining it into the next, which would evaluate an expression
+    once per use instead of once per line."""
+    listed = ", ".join([*carry, *(f"{expr} as {name}" for name, expr in columns.items())])
+    return f"select {listed} from ({source}) as s {where} offset 0"
+
+
+def checked_query(
+    compiled: CompiledMapping,
+    columns: Sequence[str],
+    checks: list[tuple[str, str]],
+    lines: str,
+    *,
+    day: date | None = None,
+    fields: str | None = None,
+    carry: Sequence[str] = (),
+) -> str:
+    """The query giving every record of `lines` its values and its reason: fields ->
+    texts -> canonical dates -> typed -> final values -> reason. `checks` are the
+    contract's own rules over the final values (x_<field>).
+
+    `fields` is the SQL of a record's `f` (default: `line` split by the delivery's
+    delimiter); a NULL `f` is a record that is not one (a JSON value that is no object).
+    `carry` names columns of `lines` passed through (the lineage of records from many
+    source objects)."""
+    delivery = compiled.mapping.delivery
+    split = fields or split_fields(delivery.delimiter)
+    where = "where line is not null"
+    if day is not None:
+        day_value, _, _ = compiled.day_check()
+        where += f" and {day_value} = date '{day.isoformat()}'"
+    base = ", ".join(["line_no", "line", *carry])
+    record = (
+        f"select {base}, f, cardinality(f) as width"
+        f" from (select {base}, {split} as f from {lines} as l offset 0) as split {where}"
+    )
+    texts = compiled.texts()
+    canonical = compiled.canonical()
+    typed = compiled.typed()
+    finals = compiled.finals()
+    kept = ["line_no", "line", *carry, "width", *(c for c in texts if c.startswith("r"))]
+    text_columns = [c for c in texts if c.startswith("t_")]
+    layers = _layer(record, ["line_no", "line", *carry, "width"], texts)
+    if canonical:
+        layers = _layer(layers, [*kept, *text_columns], canonical)
+    layers = _layer(layers, [*kept, *text_columns, *canonical], typed)
+    layers = _layer(layers, [*kept, *text_columns, *typed], finals)
+    width = len(compiled.header)
+    reason = (
+        "case when width is null then 'record is not a JSON object'"
+        f" when width <> {width} then 'expected {width} fields, found ' || width"
+        f" else {compiled.quarantine_reason(checks)} end"
+    )
+    flags = compiled.flags()
+    outputs = {name: (flags if name == "quality_flags" else f"x_{name}") for name in columns}
+    listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
+    return (
+        f"select line_no, line, {', '.join([*carry, ''])}{reason} as reason, {listed}"
+        f" from ({layers}) as typed"
     )

@@ -277,57 +277,82 @@ class BatchWriter:
         self,
         table: str,
         columns: Sequence[str],
-        source_object: str,
         checked: Callable[[str], str],
-        lines: str = "pg_temp.landing_lines",
+        lines: str,
+        source_object: str | None = None,
     ) -> None:
-        """Land rows typed and checked in the database (extractors/csv_landing.py).
+        """Land records typed and checked in the database (extractors/mapping_sql.py).
 
-        `checked(relation)` is a query over lines (`line_no`, `line`) yielding `line_no`,
-        `line` (the raw text), `reason` (NULL: the row lands) and `columns`. One statement
-        writes the good rows with their lineage, then quarantines the rest with their
-        reasons, so no row passes through Python. The quarantine pass reads only the lines
-        that did not land: the full query runs once, and nothing wide is held in between."""
+        `checked(relation)` is a query over records (`line_no`, `line`) yielding `line_no`,
+        `line` (the raw text), `reason` (NULL: the row lands) and `columns`. With
+        `source_object`, every record comes from that file and sits at line `line_no + 1`
+        (after the header); without, the records of many objects (API pages) carry their
+        own `source_object` and `source_position`, in `lines` and in the query's rows.
+
+        One statement writes the good rows with their lineage, then quarantines the rest
+        with their reasons, so no row passes through Python. The quarantine pass reads only
+        the records that did not land: the full query runs once, and nothing wide is held
+        in between."""
         batch = self.batch
-        lineage = [batch.source_system, source_object, batch.batch_id, batch.batch_date]
-        rest = (
-            f"(select * from {lines} as l where not exists (select from loaded"
-            " where loaded.source_position = (l.line_no + 1)::text))"
-        )
+        if source_object is None:
+            origin = "c.source_object, c.source_position"
+            match = (
+                "(loaded.source_object, loaded.source_position)"
+                " = (l.source_object, l.source_position)"
+            )
+        else:
+            origin = "%(object)s, (c.line_no + 1)::text"
+            match = "loaded.source_position = (l.line_no + 1)::text"
+        rest = f"(select * from {lines} as l where not exists (select from loaded where {match}))"
         statement = sql.SQL(
             """
             with loaded as (
                 insert into raw.{table} ({targets})
-                select {values}, %s, %s, (line_no + 1)::text, %s, %s, %s, md5(line)
+                select {values}, %(system)s, {origin}, %(batch_id)s, %(day)s, %(at)s, md5(line)
                 from ({everything}) as c where reason is null
-                returning source_position
+                returning source_object, source_position
             ),
             quarantined as (
                 insert into raw.quarantine (source_system, source_object, source_position,
                     batch_id, batch_date, rule, reason, raw_text, extracted_at)
-                select %s, %s, (line_no + 1)::text, %s, %s, raw.quarantine_rule(reason),
-                    reason, line, %s
-                from ({rest}) as c where reason is not null
-                returning 1
+                select %(system)s, {origin}, %(batch_id)s, %(day)s, raw.quarantine_rule(reason),
+                    reason, line, %(at)s
+                from ({quarantine}) as c where reason is not null
+                returning source_object
             )
-            select (select count(*) from loaded), (select count(*) from quarantined)
+            select source_object, sum(landed)::bigint, sum(1 - landed)::bigint
+            from (
+                select source_object, 1 as landed from loaded
+                union all select source_object, 0 from quarantined
+            ) as written
+            group by source_object
             """
         ).format(
             table=sql.Identifier(table),
             targets=sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
             values=sql.SQL(", ").join(map(sql.Identifier, columns)),
+            origin=sql.SQL(origin),
             # The compiled query holds '%' only in literals (strftime formats): escape them.
             everything=sql.SQL(checked(lines).replace("%", "%%")),
-            rest=sql.SQL(checked(rest).replace("%", "%%")),
+            quarantine=sql.SQL(checked(rest).replace("%", "%%")),
         )
-        loaded, quarantined = self.conn.execute(
-            statement, [*lineage, batch.extracted_at, *lineage, batch.extracted_at]
-        ).fetchone()
-        counts = self.counts.setdefault(source_object, ObjectCounts())
-        counts.rows_read += loaded + quarantined
-        counts.rows_loaded += loaded
-        counts.rows_quarantined += quarantined
-        self.table_rows[table] = self.table_rows.get(table, 0) + loaded
+        written = self.conn.execute(
+            statement,
+            {
+                "system": batch.source_system,
+                "batch_id": batch.batch_id,
+                "day": batch.batch_date,
+                "at": batch.extracted_at,
+                "object": source_object,
+            },
+        ).fetchall()
+        self.table_rows.setdefault(table, 0)
+        for name, loaded, quarantined in written:
+            counts = self.counts.setdefault(name, ObjectCounts())
+            counts.rows_read += loaded + quarantined
+            counts.rows_loaded += loaded
+            counts.rows_quarantined += quarantined
+            self.table_rows[table] += loaded
 
     def summary(self) -> BatchSummary:
         return BatchSummary(

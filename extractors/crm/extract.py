@@ -1,5 +1,6 @@
 """Land the CRM roster snapshot and the tickets changed in the run's interval (and the
-mapping's lookback days before it), each endpoint as its vendor mapping reads it."""
+mapping's lookback days before it), each endpoint as its vendor mapping reads it: set-based
+(extractors/json_landing.py), or record by record when SQL cannot read the mapping."""
 
 from __future__ import annotations
 
@@ -9,20 +10,26 @@ from datetime import timedelta
 import psycopg
 
 from extractors.crm.client import CrmClient
-from extractors.crm.parse import COLUMNS, CRM_TABLES, page_rows
+from extractors.crm.parse import COLUMNS, CRM_TABLES, SQL_CHECKS, page_rows
+from extractors.json_landing import land_records
 from extractors.mapping import RowParser, SourceMapping
-from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError, SourceRow
+from extractors.mapping_sql import CompiledMapping, NotCompilable
+from warehouse.landing import Batch, BatchSummary, BatchWriter, ContractError
 
 
-def _rows(
+def _pages(
     writer: BatchWriter, pages: Iterable[tuple[str, dict]], mapping: SourceMapping
-) -> Iterator[SourceRow]:
-    parser = RowParser(mapping)
+) -> Iterator[tuple[str, list]]:
+    """(source object, records) of every page, each registered in the manifest; a page
+    without its data list, or whose records all lack a column the contract requires, stops
+    the run (a renamed key would otherwise quarantine every record)."""
     delivery = mapping.delivery
     required = {c for f in mapping.contract if f.required for c in mapping.fields[f.name].columns}
     for source_object, payload in pages:
         writer.register_object(source_object)
-        records = payload.get(delivery.data_key) or []
+        records = payload.get(delivery.data_key)
+        if not isinstance(records, list):
+            raise ValueError(f"{source_object}: response has no {delivery.data_key!r} list")
         keys = {k for record in records if isinstance(record, dict) for k in record}
         missing = sorted(required - keys) if records else []
         if missing:
@@ -33,7 +40,26 @@ def _rows(
                 "required_columns",
                 f"{source_object}: no record has {missing}",
             )
-        yield from page_rows(source_object, payload, parser, delivery.data_key)
+        yield source_object, records
+
+
+def _land(
+    writer: BatchWriter, table: str, pages: Iterable[tuple[str, dict]], mapping: SourceMapping
+) -> None:
+    records = _pages(writer, pages, mapping)
+    try:
+        compiled = CompiledMapping(mapping, sorted(mapping.source_columns()))
+    except NotCompilable:
+        # A reading only Python gives (a rare strftime directive): record by record.
+        parser = RowParser(mapping)
+        rows = (
+            row
+            for source_object, page in records
+            for row in page_rows(source_object, {"data": page}, parser)
+        )
+        writer.land(table, COLUMNS[table], rows)
+    else:
+        land_records(writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], records)
 
 
 def run(
@@ -58,5 +84,5 @@ def run(
                 page_size=delivery.page_size,
                 next_page_key=delivery.next_page_key,
             )
-            writer.land(table, COLUMNS[table], _rows(writer, pages, mapping))
+            _land(writer, table, pages, mapping)
     return writer.summary()

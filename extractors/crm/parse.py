@@ -63,9 +63,36 @@ CHECKS: dict[str, Callable[[tuple], None]] = {
 }
 
 
+def _one_of(name: str, allowed: frozenset[str]) -> tuple[str, str]:
+    """The SQL twin of "<name>: <value!r> is not one of [...]" over the final value."""
+    listed = str(sorted(allowed)).replace("'", "''")
+    return (
+        f"x_{name} is null or x_{name} not in ({', '.join(repr(v) for v in sorted(allowed))})",
+        f"'{name}: ' || coalesce(raw.py_repr(x_{name}), 'None') || ' is not one of {listed}'",
+    )
+
+
+# The same rules over the final values (x_<field>) of the set-based landing
+# (extractors/json_landing.py), in their order: (condition, reason as SQL).
+SQL_CHECKS: dict[str, list[tuple[str, str]]] = {
+    "crm_teams": [],
+    "crm_agents": [],
+    "crm_team_assignments": [
+        ("x_valid_to < x_valid_from", "'valid_to: the assignment ends before it starts'"),
+    ],
+    "crm_tickets": [
+        _one_of("channel", TICKET_CHANNELS),
+        _one_of("status", TICKET_STATUSES),
+        ("x_resolved_at < x_created_at", "'resolved_at: resolved before it was created'"),
+    ],
+    "crm_ticket_events": [_one_of("event_type", TICKET_EVENT_TYPES)],
+}
+
+
 def page_rows(
     source_object: str, payload: dict, parser: RowParser, data_key: str = "data"
 ) -> Iterator[SourceRow]:
+    """A page's records one by one (the reference reading; `SQL_CHECKS` is its twin)."""
     data = payload.get(data_key)
     if not isinstance(data, list):
         raise ValueError(f"{source_object}: response has no {data_key!r} list")
