@@ -1,17 +1,18 @@
-"""Land JSON records (API pages) set-based: Python cuts each record into the texts of the
-columns its mapping reads, as `RowParser` reads them (`json_text`), and COPYs them with the
-record's text; the compiled mapping (extractors/mapping_sql.py) types, checks and
-quarantines them in the database in one statement.
+"""Land JSON records (API pages, JSON-lines files) set-based: Python cuts each record into
+the texts of the columns its mapping reads, as `RowParser` reads them (`json_text`), and
+COPYs them with the record's lineage; the compiled mapping (extractors/mapping_sql.py)
+types, checks and quarantines them in the database in one statement.
 
-What stays per record in Python is what only Python does cheaply here: the record's text
-for lineage (sorted keys, as the record-at-a-time landing writes it) and its JSON values as
-texts. Every record keeps its page (`source_object`) and its index in the page.
+What stays per record in Python is what only Python does cheaply here: decoding the JSON
+and its values as texts. A record keeps its source object, its position there and its
+text as delivered (or, for API pages, as the record-at-a-time landing writes it).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from extractors.mapping import json_text
 from extractors.mapping_sql import CompiledMapping, checked_query
@@ -24,30 +25,40 @@ BLOCK = 1 << 20  # characters per COPY write
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\t"})
 
 
-def _copy_lines(pages: Iterable[tuple[str, list]], header: Sequence[str]) -> Iterable[str]:
-    """Blocks of COPY text: line_no, source_object, source_position, line, is_record, then
-    the record's text of every header column (NULL when it is not a JSON object)."""
-    number, block, size = 0, [], 0
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A record that is no JSON value at all; the reason is its quarantine reason."""
+
+    reason: str
+
+
+# (source object, position, text, the decoded JSON value or Unreadable)
+Record = tuple[str, str, str, Any]
+
+
+def _copy_text(records: Iterable[Record], header: Sequence[str], not_object: str) -> Iterator[str]:
+    """Blocks of COPY text: line_no, source_object, source_position, line, refused (why
+    the record has no fields), then its text of every header column."""
     absent = ["\\N"] * len(header)
-    for source_object, records in pages:
-        for index, document in enumerate(records):
-            number += 1
-            text = json.dumps(document, sort_keys=True, ensure_ascii=False)
-            if isinstance(document, dict):
-                fields = [
-                    v.strip() if type(v) is str else json_text(v).strip()
-                    for v in map(document.get, header)
-                ]
-                row = "\0".join([str(number), source_object, str(index), text, "t", *fields])
-                line = row.translate(_ESCAPES)
-            else:
-                first = "\0".join([str(number), source_object, str(index), text, "f"])
-                line = "\t".join([first.translate(_ESCAPES), *absent])
-            block.append(line)
-            size += len(line)
-            if size >= BLOCK:
-                yield "\n".join(block) + "\n"
-                block, size = [], 0
+    block, size = [], 0
+    for number, (source_object, position, text, document) in enumerate(records, start=1):
+        if isinstance(document, dict):
+            fields = [
+                v.strip() if type(v) is str else json_text(v).strip()
+                for v in map(document.get, header)
+            ]
+            lineage = "\0".join([str(number), source_object, position, text])
+            values = "\0".join(fields)
+            line = lineage.translate(_ESCAPES) + "\t\\N\t" + values.translate(_ESCAPES)
+        else:
+            refused = document.reason if isinstance(document, Unreadable) else not_object
+            row = "\0".join([str(number), source_object, position, text, refused])
+            line = "\t".join([row.translate(_ESCAPES), *absent])
+        block.append(line)
+        size += len(line)
+        if size >= BLOCK:
+            yield "\n".join(block) + "\n"
+            block, size = [], 0
     if block:
         yield "\n".join(block) + "\n"
 
@@ -58,28 +69,31 @@ def land_records(
     columns: Sequence[str],
     compiled: CompiledMapping,
     checks: list[tuple[str, str]],
-    pages: Iterable[tuple[str, list]],
+    records: Iterable[Record],
+    not_object: str = "record is not a JSON object",
 ) -> None:
-    """Land every record of `pages` ((source object, records)) into raw.<table>."""
+    """Land `records` into raw.<table>; one that decodes to no JSON object is quarantined
+    with `not_object` as its reason."""
     conn = writer.conn
     header = compiled.header
     texts = [f"c{i}" for i in range(1, len(header) + 1)]
     conn.execute(f"drop table if exists {_RECORDS}")
     conn.execute(
         "create temp table landing_records (line_no bigint, source_object text,"
-        f" source_position text, line text, is_record boolean,"
+        " source_position text, line text, refused text,"
         f" {', '.join(f'{c} text' for c in texts)}) on commit drop"
     )
     with conn.cursor() as cur, cur.copy(f"copy {_RECORDS} from stdin") as copy:
-        for block in _copy_lines(pages, header):
+        for block in _copy_text(records, header, not_object):
             copy.write(block)
-    # A record that is no JSON object has no fields: the checked query quarantines it.
-    fields = f"case when is_record then array[{', '.join(texts)}] end"
-    carry = ("source_object", "source_position")
+    fields = f"case when refused is null then array[{', '.join(texts)}] end"
+    carry = ("source_object", "source_position", "refused")
     writer.land_checked(
         table,
         columns,
-        lambda lines: checked_query(compiled, columns, checks, lines, fields=fields, carry=carry),
+        lambda lines: checked_query(
+            compiled, columns, checks, lines, fields=fields, carry=carry, unreadable="refused"
+        ),
         _RECORDS,
     )
     conn.execute(f"drop table {_RECORDS}")

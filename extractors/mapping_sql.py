@@ -532,13 +532,15 @@ def checked_query(
     day: date | None = None,
     fields: str | None = None,
     carry: Sequence[str] = (),
+    unreadable: str = "'unreadable record'",
 ) -> str:
     """The query giving every record of `lines` its values and its reason: fields ->
     texts -> canonical dates -> typed -> final values -> reason. `checks` are the
     contract's own rules over the final values (x_<field>).
 
     `fields` is the SQL of a record's `f` (default: `line` split by the delivery's
-    delimiter); a NULL `f` is a record that is not one (a JSON value that is no object).
+    delimiter); a record with a NULL `f` has no fields (a JSON value that is no object)
+    and `unreadable` (SQL) is its reason.
     `carry` names columns of `lines` passed through (the lineage of records from many
     source objects)."""
     delivery = compiled.mapping.delivery
@@ -565,7 +567,7 @@ def checked_query(
     layers = _layer(layers, [*kept, *text_columns, *typed], finals)
     width = len(compiled.header)
     reason = (
-        "case when width is null then 'record is not a JSON object'"
+        f"case when width is null then {unreadable}"
         f" when width <> {width} then 'expected {width} fields, found ' || width"
         f" else {compiled.quarantine_reason(checks)} end"
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 import psycopg
 
 from extractors.crm.client import CrmClient
-from extractors.crm.parse import COLUMNS, CRM_TABLES, SQL_CHECKS, page_rows
+from extractors.crm.parse import COLUMNS, CRM_TABLES, SQL_CHECKS, page_records, page_rows
 from extractors.json_landing import land_records
 from extractors.mapping import RowParser, SourceMapping
 from extractors.mapping_sql import CompiledMapping, NotCompilable
@@ -59,7 +59,9 @@ def _land(
         )
         writer.land(table, COLUMNS[table], rows)
     else:
-        land_records(writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], records)
+        land_records(
+            writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], page_records(records)
+        )
 
 
 def run(

@@ -7,7 +7,7 @@ whatever the CRM, are here.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from extractors.contracts import CONTRACTS
 from extractors.mapping import RowParser, json_record
@@ -89,6 +89,19 @@ SQL_CHECKS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def record_text(document: object) -> str:
+    """A record's text for lineage and its content hash: its JSON with sorted keys."""
+    return json.dumps(document, sort_keys=True, ensure_ascii=False)
+
+
+def page_records(pages: Iterable[tuple[str, list]]) -> Iterator[tuple[str, str, str, object]]:
+    """(page, index in the page, text, record) of every record: the set-based landing's
+    input (extractors/json_landing.py)."""
+    for source_object, records in pages:
+        for index, document in enumerate(records):
+            yield source_object, str(index), record_text(document), document
+
+
 def page_rows(
     source_object: str, payload: dict, parser: RowParser, data_key: str = "data"
 ) -> Iterator[SourceRow]:
@@ -98,7 +111,7 @@ def page_rows(
         raise ValueError(f"{source_object}: response has no {data_key!r} list")
     check = CHECKS[parser.mapping.raw_table]
     for index, document in enumerate(data):
-        text = json.dumps(document, sort_keys=True, ensure_ascii=False)
+        text = record_text(document)
         try:
             if not isinstance(document, dict):
                 raise RowRejected("record is not a JSON object")

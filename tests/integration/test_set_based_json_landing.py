@@ -1,24 +1,28 @@
-"""The set-based landing of JSON records (the CRM's API pages) reads every record as the
-Python reference does (`page_rows`: RowParser + the CRM's checks): the same values, the
-same quarantine reasons, the same lineage (page, index, record text and its hash) and the
-same manifest counts per page.
+"""The set-based landing of JSON records (the CRM's API pages, the survey's JSON lines)
+reads every record as the Python reference does (`page_rows` / `parse_lines`: RowParser
+and the contract's checks): the same values, the same quarantine reasons, the same lineage
+(object, position, record text and its hash) and the same manifest counts.
 
-Each case lands pages through `extractors.json_landing.land_records` into PostgreSQL and
-compares every record with `page_rows` over the same pages: the independent reading."""
+Each case lands records through `extractors.json_landing.land_records` into PostgreSQL and
+compares every record with the record-at-a-time reading of the same input."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import UTC, date, datetime
 
 import pytest
 
 from extractors.batch import make_batch
-from extractors.crm.parse import COLUMNS, SQL_CHECKS, page_rows
+from extractors.crm.parse import COLUMNS, SQL_CHECKS, page_records, page_rows
 from extractors.json_landing import land_records
 from extractors.mapping import RowParser, load_mapping
 from extractors.mapping_sql import CompiledMapping
 from extractors.settings import DEFAULT_MAPPINGS
+from extractors.survey import extract as survey
+from extractors.survey.parse import COLUMNS as SURVEY_COLUMNS
+from extractors.survey.parse import parse_lines
 from warehouse.connection import connect
 from warehouse.landing import BatchWriter
 
@@ -89,7 +93,8 @@ def _land(table: str, pages: list[tuple[str, list]]):
         with BatchWriter(conn, batch, [table]) as writer:
             for source_object, _ in pages:
                 writer.register_object(source_object)
-            land_records(writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], pages)
+            records = page_records(pages)
+            land_records(writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], records)
         names = ", ".join(COLUMNS[table])
         landed = {
             (row[0], row[1]): row[2:]
@@ -191,3 +196,78 @@ def test_roster_and_event_rules_read_as_the_python_reference(clean_warehouse, ta
     assert (landed, quarantined, manifest) == expected
     assert len(expected[0]) >= 2 and len(expected[1]) >= 2
     assert any(" is not one of " in r or "before it starts" in r for r, _ in expected[1].values())
+
+
+RESPONSE = {
+    "response_id": "R1",
+    "contact_id": "CC1",
+    "channel": "phone",
+    "agent_id": "AG0001",
+    "contact_time": "2026-10-02T09:00:00+08:00",
+    "responded_time": "2026-10-02T09:30:00+08:00",
+    "csat": 4,
+    "nps": 9,
+    "comment": "friendly",
+    "tags": ["praise"],
+}
+
+
+def _survey_lines() -> list[str]:
+    changes = [
+        {},
+        {"csat": 7},
+        {"csat": 0},
+        {"csat": "5"},
+        {"csat": 4.0},
+        {"nps": 11},
+        {"nps": -1},
+        {"nps": None},
+        {"channel": "fax"},
+        {"channel": None},
+        {"channel": " email "},
+        {"responded_time": "2026-10-02T08:00:00+08:00"},
+        {"contact_time": "2026-10-02T09:00:00"},
+        {"response_id": ""},
+        {"tags": ["praise", "complaint"]},
+        {"comment": 'said "thanks"\t\\ and 好'},
+    ]
+    lines = [
+        json.dumps(RESPONSE | {"response_id": f"R{n + 1}"} | change, ensure_ascii=False)
+        for n, change in enumerate(changes)
+    ]
+    spaced = json.dumps(RESPONSE | {"response_id": "R90"}, indent=None, separators=(" ,\t", ": "))
+    return [*lines, spaced, "", "   ", '{"response_id": "R91", "csat": ', "[1, 2]", "null", "42"]
+
+
+def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse, tmp_path):
+    mapping = load_mapping(DEFAULT_MAPPINGS / "survey.yml")
+    path = tmp_path / DAY.strftime(mapping.delivery.file_pattern)
+    path.parent.mkdir(parents=True)
+    text = "\r\n".join(_survey_lines()) + "\r\n"
+    path.write_bytes(text.encode())
+    batch = make_batch("survey", DAY, mapping.timezone, "run", "extract", datetime.now(UTC))
+    with connect() as conn:
+        summary = survey.run(conn, batch, tmp_path, mapping)
+        names = ", ".join(SURVEY_COLUMNS)
+        landed = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                f"select source_position, content_hash, {names} from raw.survey_responses"
+            ).fetchall()
+        }
+        quarantined = {
+            row[0]: row[1:]
+            for row in conn.execute(
+                "select source_position, reason, raw_text from raw.quarantine"
+            ).fetchall()
+        }
+    with path.open(encoding="utf-8") as handle:
+        rows = list(parse_lines(handle, path.name, RowParser(mapping)))
+    assert quarantined == {r.position: (r.reason, r.raw_text) for r in rows if r.values is None}
+    assert landed == {
+        r.position: (hashlib.md5(r.raw_text.encode()).hexdigest(), *r.values)
+        for r in rows
+        if r.values is not None
+    }
+    assert len(landed) >= 6 and len(quarantined) >= 12
+    assert (summary.rows_read, summary.rows_loaded) == (len(rows), len(landed))
