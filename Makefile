@@ -31,9 +31,10 @@ close: install ## close MONTH after make run: freeze its scorecards, write the m
 
 bench: bench-landing bench-history bench-e2e ## all benchmarks (bench/, ~45 min); results: bench/RESULTS.md
 
-bench-landing: install ## landing throughput against COPY and pandas, and peak memory (~3 min)
+bench-landing: install ## landing throughput against COPY and pandas, peak memory, the CRM landing (~5 min)
 	$(BIN)/python bench/landing_throughput.py --agents $(BENCH_AGENTS) --copies 4 --repeat 3
 	$(BIN)/python bench/landing_memory.py --agents $(BENCH_AGENTS) --copies 1 4 8
+	$(BIN)/python bench/crm_landing.py --agents $(BENCH_AGENTS) --repeat 3
 
 bench-history: install ## the daily DAG with 1 vs 6 months of history, 200 agents (~20 min)
 	$(BIN)/python bench/history_build.py --agents 200 --months 1 6 --repeat 5
