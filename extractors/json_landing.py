@@ -25,6 +25,9 @@ BLOCK = 1 << 20  # characters per COPY write
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\t"})
 
 
+_NUL = "holds a NUL character (\\u0000), which PostgreSQL text cannot store"
+
+
 @dataclass(frozen=True, slots=True)
 class Unreadable:
     """A record that is no JSON value at all; the reason is its quarantine reason."""
@@ -36,24 +39,31 @@ class Unreadable:
 Record = tuple[str, str, str, Any]
 
 
+def _copy_line(record: Record, number: int, header: Sequence[str], not_object: str) -> str:
+    """One record as a line of COPY text: line_no, source_object, source_position, line,
+    refused (why the record has no fields, NULL when it has), then its text of every
+    header column."""
+    source_object, position, text, document = record
+    if isinstance(document, dict):
+        values = "\0".join(
+            v.strip() if type(v) is str else json_text(v).strip() for v in map(document.get, header)
+        )
+        if "\0" not in text and values.count("\0") == len(header) - 1:
+            lineage = f"{number}\0{source_object}\0{position}\0{text}"
+            return f"{lineage.translate(_ESCAPES)}\t\\N\t{values.translate(_ESCAPES)}"
+        document = Unreadable(_NUL)
+    refused = document.reason if isinstance(document, Unreadable) else not_object
+    # A NUL in the record's text is kept as the JSON escape that stands for it.
+    text = text.replace("\0", "\\u0000")
+    lineage = f"{number}\0{source_object}\0{position}\0{text}\0{refused}"
+    return "\t".join([lineage.translate(_ESCAPES), *(["\\N"] * len(header))])
+
+
 def _copy_text(records: Iterable[Record], header: Sequence[str], not_object: str) -> Iterator[str]:
-    """Blocks of COPY text: line_no, source_object, source_position, line, refused (why
-    the record has no fields), then its text of every header column."""
-    absent = ["\\N"] * len(header)
+    """The records as COPY text, in blocks of about BLOCK characters."""
     block, size = [], 0
-    for number, (source_object, position, text, document) in enumerate(records, start=1):
-        if isinstance(document, dict):
-            fields = [
-                v.strip() if type(v) is str else json_text(v).strip()
-                for v in map(document.get, header)
-            ]
-            lineage = "\0".join([str(number), source_object, position, text])
-            values = "\0".join(fields)
-            line = lineage.translate(_ESCAPES) + "\t\\N\t" + values.translate(_ESCAPES)
-        else:
-            refused = document.reason if isinstance(document, Unreadable) else not_object
-            row = "\0".join([str(number), source_object, position, text, refused])
-            line = "\t".join([row.translate(_ESCAPES), *absent])
+    for number, record in enumerate(records, start=1):
+        line = _copy_line(record, number, header, not_object)
         block.append(line)
         size += len(line)
         if size >= BLOCK:

@@ -271,3 +271,27 @@ def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse
     }
     assert len(landed) >= 6 and len(quarantined) >= 12
     assert (summary.rows_read, summary.rows_loaded) == (len(rows), len(landed))
+
+
+def test_a_nul_character_quarantines_its_record_and_lands_the_rest(clean_warehouse, tmp_path):
+    """PostgreSQL text cannot hold NUL: a record holding one (as a JSON escape, or raw in
+    a line, which is no valid JSON) is quarantined with the reason, the others land."""
+    mapping = load_mapping(DEFAULT_MAPPINGS / "survey.yml")
+    path = tmp_path / DAY.strftime(mapping.delivery.file_pattern)
+    path.parent.mkdir(parents=True)
+    escaped = json.dumps(RESPONSE | {"response_id": "R2", "comment": "a\u0000b"})
+    raw = json.dumps(RESPONSE | {"response_id": "R3"}).replace("friendly", "fri\0endly")
+    path.write_text("\n".join([json.dumps(RESPONSE), escaped, raw]) + "\n", encoding="utf-8")
+    batch = make_batch("survey", DAY, mapping.timezone, "run", "extract", datetime.now(UTC))
+    with connect() as conn:
+        summary = survey.run(conn, batch, tmp_path, mapping)
+        landed = conn.execute("select response_id from raw.survey_responses").fetchall()
+        quarantined = conn.execute(
+            "select source_position, reason, raw_text from raw.quarantine order by 1"
+        ).fetchall()
+    assert landed == [("R1",)]
+    assert quarantined == [
+        ("2", "holds a NUL character (\\u0000), which PostgreSQL text cannot store", escaped),
+        ("3", "not valid JSON: Invalid control character at", raw.replace("\0", "\\u0000")),
+    ]
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (3, 1, 2)
