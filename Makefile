@@ -40,7 +40,7 @@ bench-history: install ## the daily DAG with 1 vs 6 months of history, 200 agent
 	$(BIN)/python bench/history_build.py --agents 200 --months 1 6 --repeat 5
 
 bench-e2e: install ## one day at 200/1,000/2,000 agents, and a 30-day backfill of 200 (~20 min)
-	$(BIN)/python bench/end_to_end.py --agents 200 1000 $(BENCH_AGENTS) --days 3
+	$(BIN)/python bench/end_to_end.py --agents 200 1000 $(BENCH_AGENTS) --days 3 --repeat 3
 	$(BIN)/python bench/end_to_end.py --agents 200 --days 30 --backfill
 
 airflow: install ## start Airflow 3 (UI on :8080, scheduler, dag-processor) with the project's DAGs

@@ -32,8 +32,8 @@ STAGES = {"extract": "extract_", "build": "dbt_build", "audit": "audit", "publis
 
 
 def timed_day(dag, day, timezone: str) -> dict:
-    """Run the DAG for `day` (dag.test) and return its wall time and each stage's seconds,
-    from the run's task instances."""
+    """Run the DAG for `day` (dag.test) and return its wall time, each stage's seconds and
+    each task's ("tasks"), from the run's task instances."""
     import gc
     import time
 
@@ -48,10 +48,12 @@ def timed_day(dag, day, timezone: str) -> dict:
     started = time.perf_counter()
     run = run_business_day(dag, day, timezone)
     stages = dict.fromkeys(STAGES, 0.0)
+    tasks = {}
     for ti in run.get_task_instances():
         stage = next(s for s, prefix in STAGES.items() if ti.task_id.startswith(prefix))
-        stages[stage] += (ti.end_date - ti.start_date).total_seconds()
-    return {"wall": time.perf_counter() - started, **stages}
+        tasks[ti.task_id] = (ti.end_date - ti.start_date).total_seconds()
+        stages[stage] += tasks[ti.task_id]
+    return {"wall": time.perf_counter() - started, **stages, "tasks": tasks}
 
 
 @contextmanager

@@ -32,33 +32,19 @@ DAY = date(2026, 10, 8)
 
 
 def _record_by_record(conn, batch, client, mappings) -> None:
+    from extractors.crm.extract import endpoint_pages
     from extractors.crm.parse import COLUMNS, CRM_TABLES, page_rows
     from extractors.mapping import RowParser
     from warehouse.landing import BatchWriter
 
     with BatchWriter(conn, batch, list(CRM_TABLES)) as writer:
         for table in CRM_TABLES:
-            delivery = mappings[table].delivery
-            params = {}
-            if delivery.since_param:
-                since = batch.interval_start - timedelta(days=delivery.lookback_days)
-                params = {
-                    delivery.since_param: since.isoformat(),
-                    delivery.before_param: batch.interval_end.isoformat(),
-                }
             parser = RowParser(mappings[table])
-            pages = client.pages(
-                delivery.endpoint,
-                params,
-                page_param=delivery.page_param,
-                page_size_param=delivery.page_size_param,
-                page_size=delivery.page_size,
-                next_page_key=delivery.next_page_key,
-            )
+            data_key = mappings[table].delivery.data_key
             rows = (
                 row
-                for source_object, payload in pages
-                for row in page_rows(source_object, payload, parser, delivery.data_key)
+                for source_object, payload in endpoint_pages(client, batch, mappings[table])
+                for row in page_rows(source_object, payload, parser, data_key)
             )
             writer.land(table, COLUMNS[table], rows)
 

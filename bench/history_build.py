@@ -115,8 +115,12 @@ def main() -> None:
             for months in args.months if attempt % 2 == 0 else reversed(args.months):
                 os.environ["WAREHOUSE_URL"] = urls[months]
                 runs[months].append(timed_run(dag))
-                print(f"  run {attempt + 1}, {months} month(s): {runs[months][-1]}", flush=True)
-    medians = {m: {k: statistics.median(r[k] for r in rs) for k in rs[0]} for m, rs in runs.items()}
+                stages = {k: round(runs[months][-1][k], 2) for k in ("wall", *STAGES)}
+                print(f"  run {attempt + 1}, {months} month(s): {stages}", flush=True)
+    medians = {
+        m: {k: statistics.median(r[k] for r in rs) for k in ("wall", *STAGES)}
+        for m, rs in runs.items()
+    }
     shortest, longest = min(args.months), max(args.months)
     print(f"\n{END}, {args.agents} agents, median of {args.repeat} runs of the daily DAG:")
     print(f"{'history':<10}" + "".join(f"{k:>10}" for k in ("wall", *STAGES)))

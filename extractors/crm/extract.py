@@ -64,27 +64,34 @@ def _land(
         )
 
 
+def endpoint_pages(
+    client: CrmClient, batch: Batch, mapping: SourceMapping
+) -> Iterator[tuple[str, dict]]:
+    """The pages of one endpoint for the batch: a roster whole, tickets and events changed
+    in the run's interval and the mapping's lookback days before it."""
+    delivery = mapping.delivery
+    params = {}
+    if delivery.since_param:
+        since = batch.interval_start - timedelta(days=delivery.lookback_days)
+        params = {
+            delivery.since_param: since.isoformat(),
+            delivery.before_param: batch.interval_end.isoformat(),
+        }
+    return client.pages(
+        delivery.endpoint,
+        params,
+        page_param=delivery.page_param,
+        page_size_param=delivery.page_size_param,
+        page_size=delivery.page_size,
+        next_page_key=delivery.next_page_key,
+    )
+
+
 def run(
     conn: psycopg.Connection, batch: Batch, client: CrmClient, mappings: dict[str, SourceMapping]
 ) -> BatchSummary:
     with BatchWriter(conn, batch, list(CRM_TABLES)) as writer:
         for table in CRM_TABLES:
-            mapping = mappings[table]
-            delivery = mapping.delivery
-            params = {}
-            if delivery.since_param:
-                since = batch.interval_start - timedelta(days=delivery.lookback_days)
-                params = {
-                    delivery.since_param: since.isoformat(),
-                    delivery.before_param: batch.interval_end.isoformat(),
-                }
-            pages = client.pages(
-                delivery.endpoint,
-                params,
-                page_param=delivery.page_param,
-                page_size_param=delivery.page_size_param,
-                page_size=delivery.page_size,
-                next_page_key=delivery.next_page_key,
-            )
-            _land(writer, table, pages, mapping)
+            pages = endpoint_pages(client, batch, mappings[table])
+            _land(writer, table, pages, mappings[table])
     return writer.summary()

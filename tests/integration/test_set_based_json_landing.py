@@ -23,30 +23,12 @@ from extractors.settings import DEFAULT_MAPPINGS
 from extractors.survey import extract as survey
 from extractors.survey.parse import COLUMNS as SURVEY_COLUMNS
 from extractors.survey.parse import parse_lines
+from tests.sample_records import TICKET
 from warehouse.connection import connect
 from warehouse.landing import BatchWriter
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 10, 2)
-TICKET = {
-    "ticket_id": "TK1",
-    "channel": "email",
-    "category": "billing",
-    "priority": "normal",
-    "status": "resolved",
-    "assignee_agent_id": "AG0004",
-    "customer_name": "Wang Fang",
-    "source_contact_id": None,
-    "created_at": "2026-10-01T09:00:00+08:00",
-    "first_response_at": "2026-10-01T10:00:00+08:00",
-    "resolved_at": "2026-10-02T09:00:00+08:00",
-    "sla_due_at": "2026-10-02T09:00:00+08:00",
-    "reopen_count": 0,
-    "is_complaint": False,
-    "complaint_cause": None,
-    "complained_agent_id": None,
-    "updated_at": "2026-10-02T09:00:00+08:00",
-}
 
 
 def _tickets() -> list:

@@ -64,24 +64,105 @@ weekly as (
     group by agent_id, week_start
 ),
 
+items as (
+    select
+        agent_id,
+        {{ local_date('issued_at') }} as issued_on,
+        due_date,
+        {{ local_date('closed_at') }} as closed_on
+    from rectifications
+    where issued_at is not null
+),
+
+-- An item is open at the end of week W when it was issued before W + 7 and not closed
+-- before it, and overdue when it was also due before it. Each count becomes a step up on
+-- the day it starts to hold and a step down on the day it stops (closed before it held is
+-- never), so a week's counts are the running sums of the steps of its weeks and before:
+-- linear in items and weeks, where joining every week to every item of the agent grew with
+-- the square of the history.
+steps as (
+    select
+        agent_id,
+        issued_on as step_on,
+        1 as open_step,
+        0 as overdue_step
+    from items
+    union all
+    select
+        agent_id,
+        greatest(issued_on, closed_on) as step_on,
+        -1 as open_step,
+        0 as overdue_step
+    from items
+    where closed_on is not null
+    union all
+    select
+        agent_id,
+        greatest(issued_on, due_date) as step_on,
+        0 as open_step,
+        1 as overdue_step
+    from items
+    where due_date is not null
+    union all
+    select
+        agent_id,
+        greatest(issued_on, due_date, closed_on) as step_on,
+        0 as open_step,
+        -1 as overdue_step
+    from items
+    where due_date is not null and closed_on is not null
+),
+
+steps_by_week as (
+    -- A step before W + 7 (W a Monday) is a step of W's week or an earlier one.
+    select
+        agent_id,
+        date_trunc('week', step_on)::date as week_start,
+        sum(open_step) as open_steps,
+        sum(overdue_step) as overdue_steps
+    from steps
+    group by agent_id, date_trunc('week', step_on)::date
+),
+
+timeline as (
+    -- A week's own steps sort before its feedback row.
+    select
+        agent_id,
+        week_start,
+        open_steps,
+        overdue_steps,
+        false as is_feedback
+    from steps_by_week
+    union all
+    select
+        agent_id,
+        week_start,
+        0 as open_steps,
+        0 as overdue_steps,
+        true as is_feedback
+    from weekly
+),
+
 open_items as (
     select
-        weekly.agent_id,
-        weekly.week_start,
-        count(rectifications.rectification_id) as open_rectification_items,
-        count(rectifications.rectification_id) filter (
-            where rectifications.due_date < weekly.week_start + 7
-        ) as overdue_rectification_items
-    from weekly
-    left join rectifications
-        on
-            weekly.agent_id = rectifications.agent_id
-            and {{ local_date('rectifications.issued_at') }} < weekly.week_start + 7
-            and (
-                rectifications.closed_at is null
-                or {{ local_date('rectifications.closed_at') }} >= weekly.week_start + 7
-            )
-    group by weekly.agent_id, weekly.week_start
+        agent_id,
+        week_start,
+        open_rectification_items,
+        overdue_rectification_items
+    from (
+        select
+            agent_id,
+            week_start,
+            is_feedback,
+            -- Inspections without an inspection time have no week: nothing is open in it.
+            case when week_start is not null then sum(open_steps) over running else 0 end::bigint
+                as open_rectification_items,
+            case when week_start is not null then sum(overdue_steps) over running else 0 end::bigint
+                as overdue_rectification_items
+        from timeline
+        window running as (partition by agent_id order by week_start, is_feedback rows unbounded preceding)
+    ) as counted
+    where is_feedback
 ),
 
 final as (
