@@ -272,11 +272,14 @@ def reconciliation_checks(
     those of the batches of these days, so the check costs what the run landed, not the
     history; without (the monthly close, before scorecards are frozen), every key."""
     results = []
-    batches, params = ("", ()) if days is None else (" where batch_date = any(%s)", (list(days),))
+    params = () if days is None else (list(days),)
     for model, (table, key) in STAGED_KEYS.items():
         if not _table_exists(conn, f"staging.{model}"):
             continue
-        landed_keys = f"select distinct {key} from raw.{table}{batches}"
+        landed_keys = f"select distinct {key} from raw.{table}"
+        if days is not None:
+            # The batch index leads with the source system (a raw table holds one).
+            landed_keys += f" where source_system = '{RAW_TABLES[table]}' and batch_date = any(%s)"
         landed = _count(conn, f"select count(*) from ({landed_keys}) as k", params)
         if days is None:
             staged = _count(conn, f"select count(*) from staging.{model}")
@@ -394,7 +397,12 @@ def expectation_checks(
             continue
         asset = source.add_query_asset(
             name=f"raw_{table}",
-            query=f"select * from raw.{table} where batch_date = '{day.isoformat()}'",
+            # The source system leads the batch index: without it the day's rows are found
+            # by scanning the whole index, which grows with the history.
+            query=(
+                f"select * from raw.{table}"
+                f" where source_system = '{system}' and batch_date = '{day.isoformat()}'"
+            ),
         )
         checks = raw_checks(table)
         landed = conn.execute(
