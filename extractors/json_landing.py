@@ -19,13 +19,14 @@ from extractors.mapping_sql import CompiledMapping, checked_query
 from warehouse.landing import BatchWriter
 
 _RECORDS = "pg_temp.landing_records"
-BLOCK = 1 << 20  # characters per COPY write
+BLOCK = 1 << 20  # bytes per COPY write
 # COPY's text format: a field's backslash, tab and line breaks escaped. A record's fields
 # are joined by NUL first, which PostgreSQL text cannot hold: it becomes the tab.
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r", "\0": "\t"})
 
 
 _NUL = "holds a NUL character (\\u0000), which PostgreSQL text cannot store"
+_SURROGATE = "holds a lone UTF-16 surrogate, which has no UTF-8 form"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +60,28 @@ def _copy_line(record: Record, number: int, header: Sequence[str], not_object: s
     return "\t".join([lineage.translate(_ESCAPES), *(["\\N"] * len(header))])
 
 
-def _copy_text(records: Iterable[Record], header: Sequence[str], not_object: str) -> Iterator[str]:
-    """The records as COPY text, in blocks of about BLOCK characters."""
+def _copy_text(
+    records: Iterable[Record], header: Sequence[str], not_object: str
+) -> Iterator[bytes]:
+    """The records as COPY text in UTF-8, in blocks of about BLOCK bytes."""
     block, size = [], 0
     for number, record in enumerate(records, start=1):
-        line = _copy_line(record, number, header, not_object)
+        try:
+            line = _copy_line(record, number, header, not_object).encode()
+        except UnicodeEncodeError:
+            # A lone surrogate (a JSON escape such as "\ud800" without its pair) has no UTF-8
+            # form; the record's text keeps it as that escape.
+            source_object, position, text, _ = record
+            text = text.encode("utf-8", "backslashreplace").decode()
+            unreadable = (source_object, position, text, Unreadable(_SURROGATE))
+            line = _copy_line(unreadable, number, header, not_object).encode()
         block.append(line)
         size += len(line)
         if size >= BLOCK:
-            yield "\n".join(block) + "\n"
+            yield b"\n".join(block) + b"\n"
             block, size = [], 0
     if block:
-        yield "\n".join(block) + "\n"
+        yield b"\n".join(block) + b"\n"
 
 
 def land_records(

@@ -15,10 +15,11 @@ See mappings/README.md for the reference and a worked example.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,6 +55,19 @@ FEEDS = {
 }
 MIDNIGHT_SLACK = timedelta(hours=12)
 ISO8601 = "iso8601"  # a timestamp format: ISO-8601 with its UTC offset
+# The texts a number or an ISO-8601 value may have, the same for RowParser and for the
+# set-based landing (extractors/mapping_sql.py applies them in PostgreSQL): ASCII digits
+# only (Python's int() also reads "1_000" and other scripts' digits, PostgreSQL does not);
+# for times, hours 00-23, seconds 00-59 and offsets within +-15:59, which both read alike
+# (PostgreSQL takes 24:00 and a leap second 60, Python offsets up to +-23:59).
+WHOLE_NUMBER = r"^[+-]?[0-9]+$"
+DECIMAL_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+ISO_TIME_WITH_OFFSET = (
+    rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}[T ]{_ISO_CLOCK}(Z|[+-](0[0-9]|1[0-5])(:?[0-5][0-9])?)$"
+)
+ISO_TIME_WITHOUT_OFFSET = rf"^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ]{_ISO_CLOCK})?$"
 DEFAULT_TYPE = {
     "text": "text",
     "integer": "integer",
@@ -456,23 +470,18 @@ class RowParser:
         if kind == "text":
             return text
         if kind in ("integer", "seconds"):
-            try:
-                number = int(text)
-            except ValueError:
-                raise RowRejected(f"{label}: {text!r} is not a whole number") from None
+            if not re.fullmatch(WHOLE_NUMBER, text):
+                raise RowRejected(f"{label}: {text!r} is not a whole number")
+            number = int(text)
             if not -(2**31) <= number < 2**31:  # the raw column is a PostgreSQL integer
                 raise RowRejected(f"{label}: {text} is out of range")
             if kind == "seconds" and number < 0:
                 raise RowRejected(f"{label}: {number} seconds is negative")
             return number
         if kind == "number":
-            try:
-                number = Decimal(text)
-            except InvalidOperation:
-                raise RowRejected(f"{label}: {text!r} is not a number") from None
-            if not number.is_finite():
+            if not re.fullmatch(DECIMAL_NUMBER, text):
                 raise RowRejected(f"{label}: {text!r} is not a number")
-            return number
+            return Decimal(text)
         if kind == "duration":
             return _duration_seconds(label, text)
         if kind == "boolean":
@@ -480,6 +489,8 @@ class RowParser:
         if kind == "date":
             try:
                 if spec.format == ISO8601:
+                    if not re.fullmatch(ISO_DATE, text):
+                        raise ValueError(text)
                     return date.fromisoformat(text)
                 return datetime.strptime(text, spec.format).date()
             except ValueError:
@@ -488,14 +499,17 @@ class RowParser:
 
     def _timestamp(self, label, spec: FieldSpec, text: str, record, parsed) -> datetime:
         if spec.format == ISO8601:
-            try:
-                moment = datetime.fromisoformat(text)
-            except ValueError:
-                raise RowRejected(f"{label}: {text!r} is not an ISO-8601 time") from None
-            if moment.tzinfo is None:
-                # An ISO time without its offset is ambiguous: it is refused, not guessed.
-                raise RowRejected(f"{label}: {text!r} has no time zone offset")
-            return moment
+            for pattern in (ISO_TIME_WITH_OFFSET, ISO_TIME_WITHOUT_OFFSET):
+                if re.fullmatch(pattern, text):
+                    try:
+                        moment = datetime.fromisoformat(text)
+                    except ValueError:
+                        break  # no such day (2026-02-30)
+                    if moment.tzinfo is None:
+                        # An ISO time without its offset is ambiguous: refused, not guessed.
+                        raise RowRejected(f"{label}: {text!r} has no time zone offset")
+                    return moment
+            raise RowRejected(f"{label}: {text!r} is not an ISO-8601 time")
         try:
             if spec.date_from:
                 clock: time = datetime.strptime(text, spec.format).time()

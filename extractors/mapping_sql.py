@@ -27,9 +27,14 @@ from datetime import date
 
 from extractors.contracts import ContractField
 from extractors.mapping import (
+    DECIMAL_NUMBER,
     DEFAULT_TYPE,
     ISO8601,
+    ISO_DATE,
+    ISO_TIME_WITH_OFFSET,
+    ISO_TIME_WITHOUT_OFFSET,
     MIDNIGHT_SLACK,
+    WHOLE_NUMBER,
     Condition,
     FieldSpec,
     SourceMapping,
@@ -47,12 +52,6 @@ _DIRECTIVES = {
     "S": r"([0-5]\d|\d)",
     "f": r"(\d{1,6})",
 }
-_ISO_WITH_OFFSET = (
-    r"^\d{4}-\d\d-\d\d([T ]\d\d(:\d\d(:\d\d([.,]\d{1,6})?)?)?)?(Z|[+-]\d\d(:?\d\d)?)$"
-)
-_ISO_WITHOUT_OFFSET = r"^\d{4}-\d\d-\d\d([T ][0-9:.,]+)?$"
-_ISO_DATE = r"^\d{4}-\d\d-\d\d$"
-_NOT_FINITE = r"^\s*[+-]?(nan|inf|infinity)\s*$"
 _NUMERIC = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _WHITESPACE = r"E' \t\n\r\f\v'"
 _SQL_TYPE = {
@@ -304,7 +303,7 @@ class CompiledMapping:
                 ok += f" and {text}::integer >= 0"
             return f"case when {ok} then {text}::integer end"
         if kind == "number":
-            ok = f"pg_input_is_valid({text}, 'numeric') and {text} !~* {literal(_NOT_FINITE)}"
+            ok = f"{text} ~ {literal(DECIMAL_NUMBER)} and pg_input_is_valid({text}, 'numeric')"
             return f"case when {ok} then {text}::numeric end"
         if kind == "duration":
             return f"case when {_duration_ok(text)} then {_duration(text)}::integer end"
@@ -312,11 +311,10 @@ class CompiledMapping:
             return "null::boolean"
         if spec.format == ISO8601:
             if kind == "date":
-                ok = f"{text} ~ {literal(_ISO_DATE)} and pg_input_is_valid({text}, 'date')"
+                ok = f"{text} ~ {literal(ISO_DATE)} and pg_input_is_valid({text}, 'date')"
                 return f"case when {ok} then {text}::date end"
-            ok = (
-                f"{text} ~ {literal(_ISO_WITH_OFFSET)} and pg_input_is_valid({text}, 'timestamptz')"
-            )
+            shape = literal(ISO_TIME_WITH_OFFSET)
+            ok = f"{text} ~ {shape} and pg_input_is_valid({text}, 'timestamptz')"
             return f"case when {ok} then {text}::timestamptz end"
         # A strftime format: a wall time (`finals` gives it the center's zone) or a date.
         sql_type = "date" if kind == "date" else "timestamp"
@@ -345,7 +343,8 @@ class CompiledMapping:
             pass  # a text is never unreadable: only a value map can refuse it
         elif kind in ("integer", "seconds"):
             whens += [
-                f"when {text} !~ '^[+-]?[0-9]+$' then {says(shown, ' is not a whole number')}",
+                f"when {text} !~ {literal(WHOLE_NUMBER)}"
+                f" then {says(shown, ' is not a whole number')}",
                 f"when not pg_input_is_valid({text}, 'integer')"
                 f" then {says(text, ' is out of range')}",
                 f"when {text}::integer < 0 then {says(f'{text}::integer', ' seconds is negative')}",
@@ -358,7 +357,7 @@ class CompiledMapping:
             ]
         elif spec.format == ISO8601 and kind == "timestamp":
             no_zone = (
-                f"{text} ~ {literal(_ISO_WITHOUT_OFFSET)}"
+                f"{text} ~ {literal(ISO_TIME_WITHOUT_OFFSET)}"
                 f" and pg_input_is_valid({text}, 'timestamp')"
             )
             whens += [

@@ -39,8 +39,12 @@ class CrmClient:
     ) -> Iterator[tuple[str, dict]]:
         """Yield (source_object, payload) for every page of an endpoint, in order; the
         parameter and key names are the vendor mapping's."""
-        page = 1
+        page, seen = 1, set()
         while page is not None:
+            if page in seen:
+                # A page served twice would land its records twice (or loop for ever).
+                raise CrmApiError(f"GET {path}: next page {page!r} was already read")
+            seen.add(page)
             query = urlencode(
                 {**(params or {}), page_param: page, page_size_param: page_size or self.page_size}
             )

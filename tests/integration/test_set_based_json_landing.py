@@ -58,6 +58,22 @@ def _tickets() -> list:
         {"first_response_at": None, "resolved_at": None},
         {"sla_due_at": "2026-10-02 09:00:00+08:00"},
         {"updated_at": 1759366800},
+        # ISO-8601 texts PostgreSQL and Python read differently, unless both refuse them.
+        {"created_at": "2026-10-01T24:00:00+08:00"},
+        {"created_at": "2026-10-01T08:59:60+08:00"},
+        {"created_at": "2026-10-01+08:00"},
+        {"created_at": "2026-10-01Z"},
+        {"created_at": "2026-10-01T09:00:00.1234567+08:00"},
+        {"created_at": "20261001T090000+0800"},
+        {"created_at": "2026-10-01T09:00:00,5+08:00"},
+        {"created_at": "2026-10-01T09:00+16:00"},
+        {"created_at": "2026-10-01 09:00:00.5+0800"},
+        {"created_at": "2026-10-01T01:00Z"},
+        {"created_at": "2026-10-01T09:00:00+08"},
+        {"reopen_count": "1_000"},
+        {"reopen_count": "\u0663"},
+        {"reopen_count": "\uff13"},
+        {"reopen_count": "007"},
     ]
     records: list = []
     for number, change in enumerate(changes):
@@ -149,7 +165,14 @@ def test_every_kind_of_ticket_reads_as_the_python_reference(clean_warehouse):
                 "to": None,
                 "updated_at": "2026-09-01T00:00:00+08:00",
             },
-            [{"to": "2026-08-31"}, {"to": "2026-09-01"}, {"from": "soon"}, {"agent": None}],
+            [
+                {"to": "2026-08-31"},
+                {"to": "2026-09-01"},
+                {"from": "soon"},
+                {"agent": None},
+                {"from": "20260901"},
+                {"from": "2026-W36-2"},
+            ],
         ),
         (
             "crm_ticket_events",
@@ -255,15 +278,20 @@ def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse
     assert (summary.rows_read, summary.rows_loaded) == (len(rows), len(landed))
 
 
-def test_a_nul_character_quarantines_its_record_and_lands_the_rest(clean_warehouse, tmp_path):
-    """PostgreSQL text cannot hold NUL: a record holding one (as a JSON escape, or raw in
-    a line, which is no valid JSON) is quarantined with the reason, the others land."""
+def test_a_nul_or_a_lone_surrogate_quarantines_its_record_and_lands_the_rest(
+    clean_warehouse, tmp_path
+):
+    """PostgreSQL text cannot hold NUL, nor UTF-8 a lone surrogate: a record holding one
+    (as a JSON escape, or a raw NUL in a line, which is no valid JSON) is quarantined with
+    the reason, the others land."""
     mapping = load_mapping(DEFAULT_MAPPINGS / "survey.yml")
     path = tmp_path / DAY.strftime(mapping.delivery.file_pattern)
     path.parent.mkdir(parents=True)
     escaped = json.dumps(RESPONSE | {"response_id": "R2", "comment": "a\u0000b"})
     raw = json.dumps(RESPONSE | {"response_id": "R3"}).replace("friendly", "fri\0endly")
-    path.write_text("\n".join([json.dumps(RESPONSE), escaped, raw]) + "\n", encoding="utf-8")
+    lone = json.dumps(RESPONSE | {"response_id": "R4", "comment": "\ud800"})
+    lines = [json.dumps(RESPONSE), escaped, raw, lone]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     batch = make_batch("survey", DAY, mapping.timezone, "run", "extract", datetime.now(UTC))
     with connect() as conn:
         summary = survey.run(conn, batch, tmp_path, mapping)
@@ -275,5 +303,6 @@ def test_a_nul_character_quarantines_its_record_and_lands_the_rest(clean_warehou
     assert quarantined == [
         ("2", "holds a NUL character (\\u0000), which PostgreSQL text cannot store", escaped),
         ("3", "not valid JSON: Invalid control character at", raw.replace("\0", "\\u0000")),
+        ("4", "holds a lone UTF-16 surrogate, which has no UTF-8 form", lone),
     ]
-    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (3, 1, 2)
+    assert (summary.rows_read, summary.rows_loaded, summary.rows_quarantined) == (4, 1, 3)

@@ -102,3 +102,18 @@ def test_a_client_error_is_not_retried():
     with api as url, pytest.raises(CrmApiError, match="HTTP 404"):
         list(CrmClient(url, backoff_seconds=0.01).pages("/api/v1/nothing"))
     assert api.calls == 1
+
+
+class LoopingClient(CrmClient):
+    """An API whose pagination comes back to a page it already served."""
+
+    def _get(self, url: str) -> dict:
+        return {"data": [], "next_page": 2 if "page=1" in url else 1}
+
+
+def test_a_pagination_that_loops_is_refused():
+    pages = LoopingClient("http://crm.invalid").pages("/api/v1/tickets")
+    assert next(pages)[0].startswith("GET /api/v1/tickets?page=1")
+    assert next(pages)[0].startswith("GET /api/v1/tickets?page=2")
+    with pytest.raises(CrmApiError, match="next page 1 was already read"):
+        next(pages)
