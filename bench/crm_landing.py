@@ -10,7 +10,8 @@ embedded one) two ways, `--repeat` times in rotation after an untimed warm-up of
 - set-based: `extractors.crm.extract.run` (each JSON record cut into its mapped texts in
   Python and COPYed; typed, checked and quarantined by the compiled mapping in SQL);
 - record-by-record: the same pages through `page_rows` (RowParser and the CRM's checks in
-  Python) and `BatchWriter.land` (COPY of the typed rows), the landing before this change.
+  Python) and `BatchWriter.land` (COPY of the typed rows), the landing before this change
+  and still the one of a mapping SQL cannot read (`land_endpoint(..., set_based=False)`).
 
 Both fetch the same pages over HTTP, so the difference is the landing itself.
 """
@@ -32,21 +33,14 @@ DAY = date(2026, 10, 8)
 
 
 def _record_by_record(conn, batch, client, mappings) -> None:
-    from extractors.crm.extract import endpoint_pages
-    from extractors.crm.parse import COLUMNS, CRM_TABLES, page_rows
-    from extractors.mapping import RowParser
+    from extractors.crm.extract import endpoint_pages, land_endpoint
+    from extractors.crm.parse import CRM_TABLES
     from warehouse.landing import BatchWriter
 
     with BatchWriter(conn, batch, list(CRM_TABLES)) as writer:
         for table in CRM_TABLES:
-            parser = RowParser(mappings[table])
-            data_key = mappings[table].delivery.data_key
-            rows = (
-                row
-                for source_object, payload in endpoint_pages(client, batch, mappings[table])
-                for row in page_rows(source_object, payload, parser, data_key)
-            )
-            writer.land(table, COLUMNS[table], rows)
+            pages = endpoint_pages(client, batch, mappings[table])
+            land_endpoint(writer, table, pages, mappings[table], set_based=False)
 
 
 def main() -> None:

@@ -43,14 +43,21 @@ def _pages(
         yield source_object, records
 
 
-def _land(
-    writer: BatchWriter, table: str, pages: Iterable[tuple[str, dict]], mapping: SourceMapping
+def land_endpoint(
+    writer: BatchWriter,
+    table: str,
+    pages: Iterable[tuple[str, dict]],
+    mapping: SourceMapping,
+    set_based: bool = True,
 ) -> None:
+    """Land an endpoint's pages into raw.<table>: set-based, or record by record (RowParser)
+    when SQL cannot read the mapping or `set_based` is off (the benchmark's reference)."""
     records = _pages(writer, pages, mapping)
     try:
-        compiled = CompiledMapping(mapping, sorted(mapping.source_columns()))
+        compiled = CompiledMapping(mapping, sorted(mapping.source_columns())) if set_based else None
     except NotCompilable:
-        # A reading only Python gives (a rare strftime directive): record by record.
+        compiled = None  # a reading only Python gives (a rare strftime directive)
+    if compiled is None:
         parser = RowParser(mapping)
         rows = (
             row
@@ -93,5 +100,5 @@ def run(
     with BatchWriter(conn, batch, list(CRM_TABLES)) as writer:
         for table in CRM_TABLES:
             pages = endpoint_pages(client, batch, mappings[table])
-            _land(writer, table, pages, mappings[table])
+            land_endpoint(writer, table, pages, mappings[table])
     return writer.summary()

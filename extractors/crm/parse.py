@@ -110,14 +110,13 @@ def page_rows(
     if not isinstance(data, list):
         raise ValueError(f"{source_object}: response has no {data_key!r} list")
     check = CHECKS[parser.mapping.raw_table]
-    for index, document in enumerate(data):
-        text = record_text(document)
+    for _, position, text, document in page_records([(source_object, data)]):
         try:
             if not isinstance(document, dict):
                 raise RowRejected("record is not a JSON object")
             values, _flags = parser.parse(json_record(document))
             check(values)
         except RowRejected as rejected:
-            yield SourceRow(source_object, str(index), text, reason=str(rejected))
+            yield SourceRow(source_object, position, text, reason=str(rejected))
         else:
-            yield SourceRow(source_object, str(index), text, values=values)
+            yield SourceRow(source_object, position, text, values=values)

@@ -64,19 +64,14 @@ def line_records(lines: Iterable[str], source_object: str) -> Iterator[Record]:
 
 def parse_lines(lines: Iterable[str], source_object: str, parser: RowParser) -> Iterator[SourceRow]:
     """The lines one by one (the reference reading; `RESPONSE_CHECKS` is its twin)."""
-    for number, line in enumerate(lines, start=1):
-        text = line.rstrip("\r\n")
-        if not text.strip():
-            continue
-        position = str(number)
+    for _, position, text, document in line_records(lines, source_object):
         try:
-            document = json.loads(text)
+            if isinstance(document, Unreadable):
+                raise RowRejected(document.reason)
             if not isinstance(document, dict):
                 raise RowRejected(NOT_AN_OBJECT)
             values, _flags = parser.parse(json_record(document))
             check_response(values)
-        except json.JSONDecodeError as error:
-            yield SourceRow(source_object, position, text, reason=f"not valid JSON: {error.msg}")
         except RowRejected as rejected:
             yield SourceRow(source_object, position, text, reason=str(rejected))
         else:
