@@ -110,6 +110,10 @@ def run_days(args: argparse.Namespace) -> None:
         took = time.monotonic() - started
         print(f"business day {day}: DAG run succeeded in {took:.1f}s", flush=True)
         day += timedelta(days=1)
+    print_where_to_query(
+        "select * from reporting.agent_days"
+        f" where business_date between '{args.start}' and '{args.end}' order by agent_id"
+    )
 
 
 def show_scorecard(month_start: date, top: int) -> None:
@@ -140,6 +144,13 @@ def show_scorecard(month_start: date, top: int) -> None:
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
         print("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)))
+    print_where_to_query(
+        f"select * from {SCORECARD_TABLE} where month_start = '{month_start}'"
+        " order by center_rank limit 10"
+    )
+
+
+def print_where_to_query(example: str) -> None:
     print(
         "\nQuery it yourself:\n"
         f"  connection: {os.environ['WAREHOUSE_URL']}\n"
@@ -147,8 +158,7 @@ def show_scorecard(month_start: date, top: int) -> None:
         f"  table:      agent_month_scorecards\n"
         f"              (also agent_month_kpis, agent_period_scorecards, kpi_rollups,\n"
         f"               agent_days, queue_days, agents, qa_agent_weeks, qa_team_months)\n"
-        f"  e.g.        psql '{os.environ['WAREHOUSE_URL']}' -c \"select * from {SCORECARD_TABLE}"
-        f" where month_start = '{month_start}' order by center_rank limit 10\""
+        f"  e.g.        psql '{os.environ['WAREHOUSE_URL']}' -c \"{example}\""
     )
 
 
@@ -166,14 +176,27 @@ def dbt(args: argparse.Namespace) -> None:
 
 
 def check_mapping(args: argparse.Namespace) -> None:
-    """Validate a vendor mapping and show what a sample file would land, without a warehouse."""
+    """Validate a vendor mapping and land a sample file with it in a transaction that is
+    rolled back: the report is what the landing does; the warehouse is left as it was."""
     from extractors.mapping import MappingError, load_mapping
-    from extractors.mapping_check import check_file
+    from warehouse.landing import ContractError
 
     try:
         mapping = load_mapping(args.mapping)
-        report = check_file(mapping, args.file, samples=args.samples)
-    except (MappingError, ValueError, OSError) as error:
+    except (MappingError, OSError) as error:
+        raise SystemExit(str(error)) from None
+    environment.prepare()
+    from extractors.mapping_check import check_file
+
+    try:
+        report = check_file(
+            mapping,
+            args.file,
+            samples=args.samples,
+            day=args.day,
+            timezone=os.environ.get("CENTER_TIMEZONE"),
+        )
+    except (ContractError, ValueError, OSError) as error:
         raise SystemExit(str(error)) from None
     print(report.render())
 
@@ -298,7 +321,8 @@ def main() -> None:
     days.add_argument("--end", type=date.fromisoformat, required=True)
     days.set_defaults(func=run_days)
     check = commands.add_parser(
-        "check-mapping", help="check a vendor mapping against a sample file (no warehouse needed)"
+        "check-mapping",
+        help="check a vendor mapping against a sample file (landed and rolled back)",
     )
     check.add_argument("--mapping", type=Path, required=True, help="mappings/<vendor>/<source>.yml")
     check.add_argument(
@@ -308,6 +332,11 @@ def main() -> None:
         help="a sample export file (a database mapping: the database; an API one: a saved page)",
     )
     check.add_argument("--samples", type=int, default=3)
+    check.add_argument(
+        "--day",
+        type=date.fromisoformat,
+        help="the business day a one-day file holds (default: read from its name)",
+    )
     check.set_defaults(func=check_mapping)
     tracer = commands.add_parser(
         "trace", help="the batches, source objects and keys behind one agent-month KPI"

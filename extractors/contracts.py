@@ -87,12 +87,20 @@ CRM_TICKETS = (
     ContractField("created_at", "timestamp", required=True),
     ContractField("first_response_at", "timestamp"),
     ContractField("resolved_at", "timestamp"),
-    ContractField("sla_due_at", "timestamp"),
+    ContractField("sla_due_at", "timestamp", doc="the CRM's own due time (for reference)"),
+    ContractField(
+        "is_sla_met",
+        "boolean",
+        doc="the CRM's own verdict that the ticket met its SLA; when given, it decides on time",
+    ),
     ContractField("reopen_count", "integer"),
-    ContractField("is_complaint", "boolean", required=True),
+    ContractField("is_complaint", "boolean", doc="empty when the CRM records no complaints"),
     ContractField("complaint_cause", "text", doc="agent, policy, product"),
     ContractField("complained_agent_id", "text", doc="the agent a complaint is about"),
-    ContractField("updated_at", "timestamp"),
+    ContractField("updated_at", "timestamp", doc="when this version was written"),
+    ContractField(
+        "version_number", "integer", doc="the CRM's version counter: the newest version wins"
+    ),
 )
 
 CRM_TEAM_ASSIGNMENTS = (
@@ -181,3 +189,22 @@ DEFAULT_TABLE = {
     "survey": "survey_responses",
     "supervisor": "supervisor_inputs",
 }
+
+# The field that places a row on a business day: a batch of day D holds the rows whose
+# field falls on D (or, for sources with a lookback, on the lookback's days before it); a
+# row on another day is quarantined, and a batch where most rows are is stopped. Tables
+# delivered as a whole snapshot (rosters) and rows without a time of their own (deduction
+# items, read with their inspection) have none.
+DAY_FIELDS = {
+    "call_center_contacts": "offered_at",
+    "survey_responses": "responded_at",
+    "crm_tickets": "updated_at",
+    "crm_ticket_events": "occurred_at",
+    "qa_inspections": "updated_at",
+    "qa_rectifications": "updated_at",
+    "supervisor_inputs": "month",
+}
+# Tables whose records have versions (the newest wins in staging): key, version time and
+# version number. A quarantined version keeps them, so a newer bad version is not
+# silently outvoted by an older good one.
+VERSIONED = {"crm_tickets": ("ticket_id", "updated_at", "version_number")}

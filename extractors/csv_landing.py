@@ -9,6 +9,7 @@ reason RowParser would give it.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import TextIO
@@ -22,8 +23,9 @@ BLOCK = 1 << 20  # characters per COPY write
 _SEPARATOR, _QUOTE = "\x01", "\x02"
 
 
-class UnassignableLine(ValueError):
-    """A line of a multi-day file whose day cannot be read: no batch can own it."""
+def split_line(text: str, delimiter: str) -> list[str]:
+    """A header line's fields (the data lines are split in SQL, `split_fields`)."""
+    return next(csv.reader([text], delimiter=delimiter))
 
 
 def _blocks(handle: TextIO, writer: BatchWriter, name: str) -> Iterator[str]:
@@ -73,22 +75,34 @@ def copy_lines(writer: BatchWriter, handle: TextIO, name: str) -> None:
         )
 
 
-def first_unassignable(writer: BatchWriter, compiled: CompiledMapping) -> str | None:
-    """In a file of many days, the first line that belongs to no day (a wrong number of
-    fields, or a day that cannot be read), described; None when every line has a day."""
+def first_unassignable(
+    writer: BatchWriter, compiled: CompiledMapping, relation: str, fields: str
+) -> str | None:
+    """In a file of many days, the first record that belongs to no day (a wrong number of
+    fields, or a day that cannot be read), described; None when every record has a day.
+    `fields` is the SQL of a record's texts `f` in `relation`."""
     _, day_ok, day_reason = compiled.day_check()
     width = len(compiled.header)
     row = writer.conn.execute(
         f"""
-        select line_no + 1, case when cardinality(f) <> {width}
+        select position, case when f is null then 'not a record'
+            when cardinality(f) <> {width}
             then cardinality(f) || ' fields, the header has {width}' else {day_reason} end
-        from (select line_no, {split_fields(compiled.mapping.delivery.delimiter)} as f
-              from pg_temp.landing_lines where line is not null) as lines
-        where cardinality(f) <> {width} or not ({day_ok})
-        order by line_no limit 1
+        from (select {fields} as f, position from {relation} where line is not null) as lines
+        where f is null or cardinality(f) <> {width} or not ({day_ok})
+        order by ordinal limit 1
         """.replace("%", "%%")
     ).fetchone()
-    return None if row is None else f"line {row[0]}: {row[1]}"
+    return None if row is None else f"{row[0]}: {row[1]}"
+
+
+def refuse_unassignable(writer, compiled, relation: str, fields: str, name: str) -> None:
+    unassignable = first_unassignable(writer, compiled, relation, fields)
+    if unassignable:
+        batch = writer.batch
+        raise ContractError(
+            batch.source_system, batch.batch_id, "row_has_a_day", f"{name} {unassignable}"
+        )
 
 
 def land_lines(
@@ -100,18 +114,22 @@ def land_lines(
     columns: Sequence[str],
     checks: list[tuple[str, str]],
     day: date | None = None,
+    versioned: tuple[str, str, str] | None = None,
 ) -> None:
     """Land the lines after the header of an open export (one source object) into
     raw.<table>; with `day`, a file of many days gives only that day's lines."""
     copy_lines(writer, handle, name)
     if day is not None:
-        unassignable = first_unassignable(writer, compiled)
-        if unassignable:
-            raise UnassignableLine(unassignable)
+        split = split_fields(compiled.mapping.delivery.delimiter)
+        relation = (
+            "(select line, line_no as ordinal, 'line ' || (line_no + 1) as position"
+            " from pg_temp.landing_lines) as numbered"
+        )
+        refuse_unassignable(writer, compiled, relation, split, name)
     writer.land_checked(
         table,
         columns,
-        lambda lines: checked_query(compiled, columns, checks, lines, day=day),
+        lambda lines: checked_query(compiled, columns, checks, lines, day=day, versioned=versioned),
         "pg_temp.landing_lines",
         source_object=name,
     )

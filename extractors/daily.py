@@ -2,7 +2,8 @@
 
 The DAG passes its data interval and run identity; everything else comes from
 `SourceSettings` and the warehouse connection, so the same code runs under Airflow,
-the CLI and the tests.
+the CLI and the tests. Every source lands the same way: each raw table it delivers is
+read by its mapping from whatever delivery the mapping names (extractors/deliveries.py).
 """
 
 from __future__ import annotations
@@ -11,23 +12,91 @@ import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from importlib import import_module
+from pathlib import Path
+
+import psycopg
 
 from extractors.batch import business_day, make_batch
-from extractors.mapping import SourceMapping, load_mapping
+from extractors.contracts import CONTRACTS, DEFAULT_TABLE
+from extractors.deliveries import Places, fingerprints, land_table
+from extractors.mapping import ApiDelivery, SourceMapping, load_mapping
 from extractors.settings import ALL_SOURCES, SourceSettings
 from warehouse.connection import connect
-from warehouse.landing import Batch, BatchSummary, file_checksum
+from warehouse.landing import Batch, BatchSummary, BatchWriter
 
 log = logging.getLogger(__name__)
 SOURCES = ALL_SOURCES
-# Delivered as files and read through a vendor mapping (mappings/<vendor>/<source>.yml).
-MAPPED_FILE_SOURCES = ("call_center", "survey", "supervisor")
 
 
 class SourceNotConfigured(Exception):
     """This center does not have the source (ENABLED_SOURCES): nothing to extract."""
+
+
+def source_rules(source_system: str) -> dict[str, list[tuple[str, str]]]:
+    """raw table -> the contract's own rules (SQL) of each table the source can fill."""
+    return import_module(f"extractors.{source_system}.rules").TABLES
+
+
+def table_columns(table: str) -> tuple[str, ...]:
+    """The columns a raw table's landing writes: the contract's fields (and, for contacts,
+    the row rules' quality flags)."""
+    source = next(s for s in ALL_SOURCES if table in source_rules(s))
+    rules = import_module(f"extractors.{source}.rules")
+    return getattr(rules, "COLUMNS", {}).get(table) or tuple(f.name for f in CONTRACTS[table])
+
+
+def source_mappings(source_system: str, mappings_dir: Path) -> dict[str, SourceMapping]:
+    """The mapping of every raw table the center delivers for the source: `<table>.yml`
+    (or `<source>.yml` for a source of one table). A table without one is not delivered:
+    the KPIs built on it are "not available". A mapping mistake stops here with every
+    problem listed, before any landing."""
+    found = {}
+    for table in source_rules(source_system):
+        names = [f"{table}.yml"]
+        if DEFAULT_TABLE.get(source_system) == table:
+            names.insert(0, f"{source_system}.yml")
+        for name in names:
+            path = mappings_dir / name
+            if path.is_file():
+                mapping = load_mapping(path)
+                if mapping.source_system != source_system or mapping.raw_table != table:
+                    raise ValueError(
+                        f"{path}: fills {mapping.source_system}/{mapping.raw_table}, but the"
+                        f" file's name says {source_system}/{table}"
+                    )
+                found[table] = mapping
+                break
+    if not found:
+        expected = [f"{t}.yml" for t in source_rules(source_system)]
+        raise ValueError(
+            f"{source_system} is enabled but {mappings_dir} holds no mapping for it"
+            f" (one of {expected}); or leave it out of ENABLED_SOURCES"
+        )
+    return found
+
+
+def land_source(
+    conn: psycopg.Connection,
+    batch: Batch,
+    settings: SourceSettings,
+    mappings: dict[str, SourceMapping] | None = None,
+) -> BatchSummary:
+    """Land one source's batch: every table it delivers, in one transaction."""
+    source = batch.source_system
+    mappings = mappings or source_mappings(source, settings.mappings_dir)
+    return land_mappings(conn, batch, mappings, settings.places(source))
+
+
+def land_mappings(
+    conn: psycopg.Connection, batch: Batch, mappings: dict[str, SourceMapping], places: Places
+) -> BatchSummary:
+    """Land the batch of each raw table -> its mapping, from `places`, in one transaction."""
+    rules = source_rules(batch.source_system)
+    with BatchWriter(conn, batch, list(mappings)) as writer:
+        for table, mapping in mappings.items():
+            land_table(writer, mapping, table_columns(table), rules[table], places)
+    return writer.summary()
 
 
 def extract(
@@ -44,10 +113,25 @@ def extract(
         raise SourceNotConfigured(
             f"{source_system} is not in ENABLED_SOURCES {settings.enabled_sources}"
         )
+    if source_system not in SOURCES:
+        raise ValueError(f"unknown source system {source_system!r}; known: {SOURCES}")
     day = business_day(interval_start, interval_end, settings.timezone, logical_date)
     batch = make_batch(source_system, day, settings.timezone, run_id, task_id, datetime.now(UTC))
+    mappings = source_mappings(source_system, settings.mappings_dir)
+    lookback = max(
+        (
+            getattr(m.delivery, "lookback_days", 0)
+            for m in mappings.values()
+            if not isinstance(m.delivery, ApiDelivery)  # an API widens its cursor instead
+        ),
+        default=0,
+    )
     with connect() as conn:
-        reader = _reader(source_system, conn, settings)
+        reader = _Reader(
+            lambda batch: land_source(conn, batch, settings, mappings),
+            lambda batch: _fingerprints(mappings, settings, batch),
+            lookback,
+        )
         summary = reader.land(batch)
         _log_landed(summary)
         relanded = _reland_changed_days(conn, reader, batch, run_id, task_id, settings)
@@ -56,51 +140,25 @@ def extract(
 
 @dataclass(frozen=True)
 class _Reader:
-    """How one source lands a batch and, for sources with a lookback, what a day holds now."""
+    """How one source lands a batch and what a day's delivery holds now."""
 
     land: Callable[[Batch], BatchSummary]
-    fingerprints: Callable[[Batch], dict] | None = None
+    fingerprints: Callable[[Batch], dict | None]
     lookback_days: int = 0
 
 
-def _file_fingerprints(landing_dir, mapping: SourceMapping, batch: Batch) -> dict:
-    """{file name: checksum} of the batch day's export as delivered now (none: no file)."""
-    path = landing_dir / batch.batch_date.strftime(mapping.delivery.file_pattern)
-    return {path.name: file_checksum(path)} if path.is_file() else {}
+def _fingerprints(mappings, settings: SourceSettings, batch: Batch) -> dict | None:
+    """{source object: checksum} of the batch's day in every table's delivery now (files,
+    database tables); None when only APIs deliver (they widen their cursor instead)."""
+    places = settings.places(batch.source_system)
+    found = [fingerprints(m, places, batch) for m in mappings.values()]
+    known = [f for f in found if f is not None]
+    return {k: v for f in known for k, v in f.items()} if known else None
 
 
-def _reader(source_system: str, conn, settings: SourceSettings) -> _Reader:
-    if source_system in MAPPED_FILE_SOURCES:
-        # A mapping mistake stops here with every problem listed, before any landing.
-        mapping = load_mapping(settings.mappings_dir / f"{source_system}.yml")
-        source = import_module(f"extractors.{source_system}.extract")
-        lookback = getattr(mapping.delivery, "lookback_days", 0)
-        return _Reader(
-            lambda batch: source.run(conn, batch, settings.landing_dir, mapping),
-            partial(_file_fingerprints, settings.landing_dir, mapping),
-            lookback,
-        )
-    if source_system == "crm":
-        from extractors.crm import extract as source
-        from extractors.crm.client import CrmClient
-        from extractors.crm.parse import CRM_TABLES
-
-        mappings = {t: load_mapping(settings.mappings_dir / f"{t}.yml") for t in CRM_TABLES}
-        # The CRM widens its ticket cursor by the mapping's lookback instead.
-        return _Reader(
-            lambda batch: source.run(conn, batch, CrmClient(settings.crm_api_url), mappings)
-        )
-    if source_system == "qa":
-        from extractors.qa import extract as source
-        from extractors.qa.parse import QA_TABLES
-
-        mappings = {t: load_mapping(settings.mappings_dir / f"{t}.yml") for t in QA_TABLES}
-        return _Reader(
-            lambda batch: source.run(conn, batch, settings.qa_db_path, mappings),
-            partial(source.fingerprints, settings.qa_db_path, mappings=mappings),
-            max(m.delivery.lookback_days for m in mappings.values()),
-        )
-    raise ValueError(f"unknown source system {source_system!r}; known: {SOURCES}")
+def _landed_subset(landed: dict, now: dict) -> dict:
+    """The landed fingerprints comparable with `now`: objects with a checksum."""
+    return {k: v for k, v in landed.items() if v is not None or k in now}
 
 
 def _log_landed(summary) -> None:
@@ -146,7 +204,7 @@ def _reland_changed_days(
             datetime.now(UTC),
         )
         now = reader.fingerprints(again)
-        if not now or now == landed:
+        if not now or now == _landed_subset(landed, now):
             continue
         log.info(
             "%s for %s changed since it was landed: landing it again", batch.source_system, earlier

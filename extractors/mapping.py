@@ -1,25 +1,23 @@
-"""Vendor mappings: how one vendor's export fills the canonical raw contract, as YAML.
+"""Vendor mappings: how one vendor's export fills one canonical raw table, as YAML.
 
-A mapping names the delivery (file pattern per day, format, delimiter, encoding, the
-column that holds the day when one file covers many days), the time zone, and for every
-canonical field where its value comes from: one or more source columns or a constant,
-the type and format, the values that mean "empty", a value map (answered / abandoned /
-transferred codes), whether the field holds personal data, and for clock times without a
-date, the column that gives the date and the field they cannot precede (a call that crosses
-midnight). Row rules quarantine or flag rows by source values.
+A mapping names the delivery (its kind, and for files the name pattern, the column that
+holds the day when one file covers many days, the sheet of a workbook, ...), the time zone
+of clock times, and for every contract field where its value comes from: source columns
+(joined, or the first non-empty of several), a constant, the date of the file, or a
+value derived from other fields; its type and format, the values that mean "empty", a
+value map, a condition that blanks it, and whether it is personal data. Row rules
+quarantine, flag or skip rows by source values.
 
 `load_mapping` validates a file and raises `MappingError` listing every mistake with its
-place in the file; `RowParser` turns one source record into the contract's values.
-See mappings/README.md for the reference and a worked example.
+place and what is accepted there. A mapping that loads is one the landing can read: the
+compiled SQL (extractors/mapping_sql.py) is the only reading of it.
+See mappings/README.md for the reference.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,8 +34,8 @@ from pydantic import (
     model_validator,
 )
 
-from extractors.contracts import CONTRACTS, DEFAULT_TABLE, ContractField
-from warehouse.landing import RowRejected
+from extractors.contracts import CONTRACTS, DAY_FIELDS, DEFAULT_TABLE, ContractField
+from extractors.strftime import UnreadableFormat, compile_strftime
 
 FieldType = Literal[
     "text", "integer", "number", "seconds", "duration", "boolean", "timestamp", "date"
@@ -55,12 +53,11 @@ FEEDS = {
 }
 MIDNIGHT_SLACK = timedelta(hours=12)
 ISO8601 = "iso8601"  # a timestamp format: ISO-8601 with its UTC offset
-# The texts a number or an ISO-8601 value may have, the same for RowParser and for the
-# set-based landing (extractors/mapping_sql.py applies them in PostgreSQL): ASCII digits
-# only (Python's int() also reads "1_000" and other scripts' digits, PostgreSQL does not);
-# for times, hours 00-23, seconds 00-59 and offsets within +-15:59, which both read alike
-# (PostgreSQL takes 24:00 and a leap second 60, Python offsets up to +-23:59).
+# The texts a number or an ISO-8601 value may have: ASCII digits only; for times, hours
+# 00-23, seconds 00-59 and offsets within +-15:59 (PostgreSQL alone would take 24:00 and a
+# leap second).
 WHOLE_NUMBER = r"^[+-]?[0-9]+$"
+INTEGRAL_DECIMAL = r"^[+-]?[0-9]+(\.0*)?$"
 DECIMAL_NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _ISO_CLOCK = r"([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
@@ -92,74 +89,154 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
+class Condition(_Strict):
+    column: str
+    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in", "matches", "not matches"]
+    value: str | int | float | list[str | int | float]
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> Condition:
+        if self.op in ("matches", "not matches"):
+            if not isinstance(self.value, str):
+                raise ValueError(f"'{self.op}' needs a regular expression as its value")
+            try:
+                re.compile(self.value)
+            except re.error as error:
+                raise ValueError(f"{self.value!r} is not a regular expression: {error}") from None
+        return self
+
+
+class Derivation(_Strict):
+    """A timestamp computed from two other mapped fields: `base` plus (or minus) a number
+    of seconds (answer time = call time + speed of answer)."""
+
+    base: str
+    plus_seconds: str | None = None
+    minus_seconds: str | None = None
+
+    @model_validator(mode="after")
+    def _one_offset(self) -> Derivation:
+        if (self.plus_seconds is None) == (self.minus_seconds is None):
+            raise ValueError("give exactly one of plus_seconds or minus_seconds")
+        return self
+
+    @property
+    def offset(self) -> str:
+        return self.plus_seconds or self.minus_seconds or ""
+
+
 class FieldSpec(_Strict):
     source: str | list[str] | None = Field(None, alias="from")
     join: str = "-"
+    first_of: list[str] | None = None  # the first of these columns that is not empty
     constant: str | int | bool | None = None
+    file_date: bool = False  # the date the file's name holds (its day, or month)
+    derive: Derivation | None = None
     type: FieldType | None = None
     format: str | None = None
     date_from: str | None = None
     date_format: str | None = None
+    date_from_file: bool = False  # a clock time on the date the file's name holds
     not_before: str | None = None
     null_values: list[str] = []
+    null_when: list[Condition] = []  # all hold: the field is empty (not known yet)
     values: dict[str, str | bool] | None = None
+    integral_decimals: bool = False  # "53.0" reads as the whole number 53
     personal_data: bool = False
 
     @model_validator(mode="after")
     def _one_origin(self) -> FieldSpec:
-        if (self.source is None) == (self.constant is None):
-            raise ValueError("give exactly one of 'from' (source columns) or 'constant'")
+        origins = [
+            self.source is not None,
+            self.first_of is not None,
+            self.constant is not None,
+            self.file_date,
+            self.derive is not None,
+        ]
+        if sum(origins) != 1:
+            raise ValueError(
+                "give exactly one origin: 'from' (source columns), 'first_of' (the first"
+                " non-empty of several columns), 'constant', 'file_date: true' or 'derive'"
+            )
+        if self.date_from and self.date_from_file:
+            raise ValueError("give one of date_from (a column) or date_from_file, not both")
         return self
 
     @property
     def columns(self) -> list[str]:
+        if self.first_of is not None:
+            return list(self.first_of)
         if self.source is None:
             return []
         return [self.source] if isinstance(self.source, str) else list(self.source)
 
-
-class Condition(_Strict):
-    column: str
-    op: Literal["=", "!=", "<", "<=", ">", ">=", "in", "not in"]
-    value: str | int | float | list[str | int | float]
+    @property
+    def reads_text(self) -> bool:
+        """Whether the value comes from source columns (and so can be unreadable)."""
+        return bool(self.columns)
 
 
 class Rule(_Strict):
     when: list[Condition] = Field(min_length=1)
-    action: Literal["quarantine", "flag"]
+    # quarantine: an error, kept with its reason; flag: lands with the reason in
+    # quality_flags; skip: a line that is no record of this source (a subtotal, a
+    # comment), counted in the manifest as skipped.
+    action: Literal["quarantine", "flag", "skip"]
     reason: str
 
 
-class Delivery(_Strict):
-    """A daily export file (CSV or JSON lines) in the landing folder."""
+class _FileDelivery(_Strict):
+    """Files in the landing folder: one per day (`file_pattern` is strftime of the day and
+    may hold a glob), one file for many days (`day_column` says whose row is whose), or
+    with `period: month` one per month (strftime of the month's first day; each run also
+    reads `months_back` months before, for inputs delivered after the month ends)."""
 
     file_pattern: str
-    format: Literal["csv", "jsonl"] = "csv"
-    delimiter: str = ","
-    encoding: str = "utf-8"
+    period: Literal["day", "month"] = "day"
+    months_back: int = Field(0, ge=0, le=12)
     day_column: str | None = None
     day_format: str | None = None
     # Each run re-reads the files of this many earlier days and re-lands a day whose file
-    # changed since it was landed (a late or corrected delivery).
+    # changed since it was landed (a late or corrected delivery); rows may lie this many
+    # days before their batch's day.
     lookback_days: int = Field(0, ge=0, le=31)
 
     @model_validator(mode="after")
-    def _day_column_has_format(self) -> Delivery:
+    def _day_column_has_format(self) -> _FileDelivery:
         if (self.day_column is None) != (self.day_format is None):
             raise ValueError("day_column and day_format go together")
+        if self.period == "month" and self.day_column is not None:
+            raise ValueError("a monthly file (period: month) has no day_column")
+        if self.period == "day" and self.months_back:
+            raise ValueError("months_back is for monthly files (period: month)")
         return self
 
+    @property
+    def one_file_per_day(self) -> bool:
+        return self.period == "day" and self.day_column is None
 
-class SpreadsheetDelivery(_Strict):
-    """Monthly workbooks (one per team per month). `file_pattern` is strftime of the
-    month's first day and may hold a glob (`team_*.xlsx`). Each daily run reads the
-    workbooks of its month and of `months_back` months before: inputs for a month arrive
-    after it ends, before the monthly close."""
 
-    format: Literal["xlsx"]
-    file_pattern: str
-    sheet: str | None = None
-    months_back: int = Field(1, ge=0, le=12)
+class DelimitedDelivery(_FileDelivery):
+    """A delimited text file (CSV, tab-separated, ...) with a header line."""
+
+    format: Literal["csv"] = "csv"
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8"
+
+
+class JsonLinesDelivery(_FileDelivery):
+    """One JSON object per line; the "columns" are the keys."""
+
+    format: Literal["jsonl"]
+    encoding: str = "utf-8"
+
+
+class WorkbookDelivery(_FileDelivery):
+    """A spreadsheet (.xlsx or OpenDocument .ods); the column names are in `header_row`."""
+
+    format: Literal["xlsx", "ods"]
+    sheet: str | None = None  # the first sheet by default
+    header_row: int = Field(1, ge=1, le=1000)
 
 
 class ApiDelivery(_Strict):
@@ -194,9 +271,10 @@ class ParentTable(_Strict):
 
 
 class SqlDelivery(_Strict):
-    """A table of the source's own SQL database, read incrementally by a change timestamp."""
+    """A table of the source's own SQL database (SQLite file or any SQLAlchemy URL, given
+    by the deployment), read incrementally by a change timestamp."""
 
-    format: Literal["sqlite"]
+    format: Literal["sql", "sqlite"]
     table: Identifier
     key_column: Identifier = "id"
     changed_at_column: Identifier
@@ -208,10 +286,23 @@ class SqlDelivery(_Strict):
     lookback_days: int = Field(0, ge=0, le=31)
 
 
+FileDelivery = DelimitedDelivery | JsonLinesDelivery | WorkbookDelivery
+AnyDelivery = FileDelivery | ApiDelivery | SqlDelivery
+_KINDS: dict[str, type[_Strict]] = {
+    "csv": DelimitedDelivery,
+    "jsonl": JsonLinesDelivery,
+    "xlsx": WorkbookDelivery,
+    "ods": WorkbookDelivery,
+    "rest_api": ApiDelivery,
+    "sql": SqlDelivery,
+    "sqlite": SqlDelivery,
+}
+
+
 def _delivery_kind(value: Any) -> str:
-    """Which delivery model a `delivery:` block is, by its format (files by default)."""
+    """Which delivery model a `delivery:` block is, by its format (csv by default)."""
     fmt = value.get("format", "csv") if isinstance(value, dict) else getattr(value, "format", "csv")
-    return {"rest_api": "api", "sqlite": "sql", "xlsx": "sheet"}.get(fmt, "file")
+    return fmt if fmt in _KINDS else "csv"
 
 
 class SourceMapping(_Strict):
@@ -221,10 +312,13 @@ class SourceMapping(_Strict):
     description: str = ""
     timezone: str
     delivery: Annotated[
-        Annotated[Delivery, Tag("file")]
-        | Annotated[ApiDelivery, Tag("api")]
+        Annotated[DelimitedDelivery, Tag("csv")]
+        | Annotated[JsonLinesDelivery, Tag("jsonl")]
+        | Annotated[WorkbookDelivery, Tag("xlsx")]
+        | Annotated[WorkbookDelivery, Tag("ods")]
+        | Annotated[ApiDelivery, Tag("rest_api")]
         | Annotated[SqlDelivery, Tag("sql")]
-        | Annotated[SpreadsheetDelivery, Tag("sheet")],
+        | Annotated[SqlDelivery, Tag("sqlite")],
         Discriminator(_delivery_kind),
     ]
     fields: dict[str, FieldSpec]
@@ -242,13 +336,21 @@ class SourceMapping(_Strict):
     def contract(self) -> tuple[ContractField, ...]:
         return CONTRACTS[self.raw_table]
 
+    @property
+    def file_delivery(self) -> FileDelivery | None:
+        delivery = self.delivery
+        return delivery if isinstance(delivery, _FileDelivery) else None
+
     def source_columns(self) -> set[str]:
         """Every source column the mapping reads."""
-        columns = {c for spec in self.fields.values() for c in spec.columns}
-        columns |= {spec.date_from for spec in self.fields.values() if spec.date_from}
+        specs = self.fields.values()
+        columns = {c for spec in specs for c in spec.columns}
+        columns |= {spec.date_from for spec in specs if spec.date_from}
+        columns |= {c.column for spec in specs for c in spec.null_when}
         columns |= {c.column for rule in self.rules for c in rule.when}
-        if isinstance(self.delivery, Delivery) and self.delivery.day_column:
-            columns.add(self.delivery.day_column)
+        files = self.file_delivery
+        if files is not None and files.day_column:
+            columns.add(files.day_column)
         return columns
 
     def missing_columns(self, header: list[str]) -> list[str]:
@@ -256,6 +358,210 @@ class SourceMapping(_Strict):
 
     def personal_columns(self) -> set[str]:
         return {c for spec in self.fields.values() if spec.personal_data for c in spec.columns}
+
+
+def _format_problem(place: str, fmt: str, *, needs: str) -> str | None:
+    """Why a strftime format cannot be read, or lacks what it must name (None: fine)."""
+    try:
+        compiled = compile_strftime(fmt)
+    except UnreadableFormat as error:
+        return f"{place}: {error}"
+    if needs == "date" and not compiled.has_date:
+        return (
+            f"{place}: {fmt!r} names no day (year, month and day of month): every row would"
+            " land on 1900-01-01"
+        )
+    if needs == "month" and not compiled.has_month:
+        return f"{place}: {fmt!r} names no year and month"
+    return None
+
+
+def _field_problems(mapping: SourceMapping, name: str, spec: FieldSpec, wanted) -> list[str]:
+    problems = []
+    place = f"fields.{name}"
+    contract = {f.name: f for f in mapping.contract}
+    kind = spec.type or DEFAULT_TYPE[wanted.kind]
+    if kind not in FEEDS[wanted.kind]:
+        problems.append(
+            f"{place}.type: {kind!r} cannot fill a {wanted.kind} field"
+            f" (use one of {sorted(FEEDS[wanted.kind])})"
+        )
+    files = mapping.file_delivery
+    dated = spec.date_from or spec.date_from_file
+    if wanted.kind in ("timestamp", "date") and spec.reads_text:
+        if not spec.format:
+            problems.append(
+                f"{place}.format: a {wanted.kind} needs its strftime format (or iso8601)"
+            )
+        elif spec.format != ISO8601:
+            if wanted.kind == "timestamp" and not dated:
+                problem = _format_problem(f"{place}.format", spec.format, needs="date")
+                if problem and "names no day" in problem:
+                    problem += (
+                        "; give the column holding the date (date_from, date_format) or"
+                        " date_from_file: true when the file's name holds the day"
+                    )
+            else:
+                problem = _format_problem(
+                    f"{place}.format", spec.format, needs="month" if wanted.kind == "date" else ""
+                )
+            if problem:
+                problems.append(problem)
+            if spec.values is not None:
+                problems.append(f"{place}.values: a {wanted.kind} has no value map")
+    elif spec.format is not None and not (kind == "duration" or spec.derive):
+        problems.append(f"{place}.format: only dates and times have a format")
+    if spec.format == ISO8601 and dated:
+        problems.append(f"{place}.date_from: an ISO-8601 time carries its own date")
+    if spec.date_from and not spec.date_format:
+        problems.append(f"{place}.date_format: date_from needs the date's strftime format")
+    if spec.date_format is not None:
+        if not spec.date_from:
+            problems.append(f"{place}.date_format: only with date_from (the column of the date)")
+        else:
+            problem = _format_problem(f"{place}.date_format", spec.date_format, needs="date")
+            if problem:
+                problems.append(problem)
+    if dated and wanted.kind != "timestamp":
+        problems.append(f"{place}: date_from and date_from_file are for clock times (timestamps)")
+    if (spec.date_from_file or spec.file_date) and (files is None or files.period != "day"):
+        if spec.file_date and files is not None and files.period == "month":
+            pass  # a monthly file's name holds its month: the month's first day
+        else:
+            problems.append(
+                f"{place}: the file's date is for files named by their day (a file delivery"
+                " whose file_pattern names the day)"
+            )
+    if (spec.date_from_file or spec.file_date) and files is not None and files.day_column:
+        problems.append(
+            f"{place}: one file holds many days here (day_column): take the date from a column"
+        )
+    if spec.file_date and wanted.kind != "date":
+        problems.append(f"{place}.file_date: fills a date field, not a {wanted.kind}")
+    if wanted.kind == "boolean" and spec.reads_text and not spec.values:
+        problems.append(f"{place}.values: say which source values mean true and false")
+    if wanted.personal_data and not spec.personal_data:
+        problems.append(
+            f"{place}.personal_data: this field holds personal data; mark it"
+            " 'personal_data: true' so it is hashed downstream and masked in checks"
+        )
+    if spec.not_before is not None:
+        other = contract.get(spec.not_before)
+        if other is None or other.kind != "timestamp" or spec.not_before not in mapping.fields:
+            problems.append(
+                f"{place}.not_before: {spec.not_before!r} is not a mapped timestamp field"
+            )
+        elif not dated:
+            problems.append(
+                f"{place}.not_before: only a clock time whose date comes from elsewhere"
+                " (date_from, date_from_file) can roll past midnight"
+            )
+    if not spec.reads_text:
+        for key in ("null_values", "values", "null_when", "format", "integral_decimals"):
+            if key in spec.model_fields_set and not (key == "format" and spec.derive):
+                problems.append(f"{place}.{key}: the field reads no source column")
+    if "join" in spec.model_fields_set and not (
+        isinstance(spec.source, list) and len(spec.source) > 1
+    ):
+        problems.append(f"{place}.join: only for a field read from several columns ('from' list)")
+    if spec.integral_decimals and kind not in ("integer", "seconds"):
+        problems.append(f"{place}.integral_decimals: only for whole numbers (integer, seconds)")
+    if spec.derive is not None:
+        problems += _derivation_problems(mapping, place, spec.derive, wanted)
+    return problems
+
+
+def _derivation_problems(mapping, place: str, derive: Derivation, wanted) -> list[str]:
+    contract = {f.name: f for f in mapping.contract}
+    problems = []
+    if wanted.kind != "timestamp":
+        problems.append(
+            f"{place}.derive: a derived field is a timestamp (base plus or minus seconds),"
+            f" not a {wanted.kind}"
+        )
+    for role, other, kinds in (
+        ("base", derive.base, {"timestamp"}),
+        ("plus_seconds" if derive.plus_seconds else "minus_seconds", derive.offset, None),
+    ):
+        spec = mapping.fields.get(other)
+        target = contract.get(other)
+        if spec is None or target is None:
+            problems.append(f"{place}.derive.{role}: {other!r} is not a mapped field")
+            continue
+        if spec.derive is not None:
+            problems.append(f"{place}.derive.{role}: {other!r} is derived itself")
+        allowed = kinds or {"seconds", "integer"}
+        if target.kind not in allowed:
+            problems.append(
+                f"{place}.derive.{role}: {other!r} is a {target.kind} field, not"
+                f" {' or '.join(sorted(allowed))}"
+            )
+    return problems
+
+
+def _delivery_problems(mapping: SourceMapping) -> list[str]:
+    problems = []
+    files = mapping.file_delivery
+    delivery = mapping.delivery
+    day_field = DAY_FIELDS.get(mapping.raw_table)
+    if files is not None:
+        if files.day_column:
+            problem = _format_problem("delivery.day_format", files.day_format, needs="date")
+            if problem:
+                problems.append(problem)
+        else:
+            pattern = files.file_pattern
+            needs = "month" if files.period == "month" else "date"
+            if files.period == "day" and day_field is None:
+                pass  # a snapshot (a roster) may be one file read whole each day
+            else:
+                problem = _format_problem("delivery.file_pattern", pattern, needs=needs)
+                if problem:
+                    problems.append(
+                        problem.replace(": every row would land on 1900-01-01", "")
+                        + (
+                            "; a file for many days needs day_column and day_format"
+                            if needs == "date"
+                            else ""
+                        )
+                    )
+    if isinstance(delivery, ApiDelivery) and day_field and delivery.since_param is None:
+        problems.append(
+            f"delivery.since_param: {mapping.raw_table} is read by the run's interval; an"
+            " endpoint without a cursor would land its whole history every day"
+        )
+    if isinstance(delivery, SqlDelivery):
+        try:
+            ZoneInfo(delivery.changed_at_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(
+                f"delivery.changed_at_timezone: {delivery.changed_at_timezone!r} is not an"
+                " IANA time zone"
+            )
+        problem = _format_problem(
+            "delivery.changed_at_format", delivery.changed_at_format, needs="date"
+        )
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _rule_problems(mapping: SourceMapping) -> list[str]:
+    problems = []
+    conditions = [
+        (f"rules[{i}].when[{j}]", c)
+        for i, rule in enumerate(mapping.rules)
+        for j, c in enumerate(rule.when)
+    ]
+    conditions += [
+        (f"fields.{name}.null_when[{j}]", c)
+        for name, spec in mapping.fields.items()
+        for j, c in enumerate(spec.null_when)
+    ]
+    for place, condition in conditions:
+        if isinstance(condition.value, list) and condition.op not in ("in", "not in"):
+            problems.append(f"{place}.value: a list goes with 'in' or 'not in'")
+    return problems
 
 
 def _semantic_problems(mapping: SourceMapping) -> list[str]:
@@ -286,33 +592,42 @@ def _semantic_problems(mapping: SourceMapping) -> list[str]:
             if wanted.required:
                 problems.append(f"fields.{name}: required by the contract but not mapped")
             continue
-        kind = spec.type or DEFAULT_TYPE[wanted.kind]
-        if kind not in FEEDS[wanted.kind]:
-            problems.append(
-                f"fields.{name}.type: {kind!r} cannot fill a {wanted.kind} field"
-                f" (use one of {sorted(FEEDS[wanted.kind])})"
-            )
-        if wanted.kind in ("timestamp", "date") and spec.constant is None and not spec.format:
-            problems.append(
-                f"fields.{name}.format: a timestamp needs its strftime format (or iso8601)"
-            )
-        if spec.date_from and not spec.date_format:
-            problems.append(
-                f"fields.{name}.date_format: date_from needs the date's strftime format"
-            )
-        if wanted.kind == "boolean" and spec.constant is None and not spec.values:
-            problems.append(f"fields.{name}.values: say which source values mean true and false")
-        if wanted.personal_data and not spec.personal_data:
-            problems.append(
-                f"fields.{name}.personal_data: this field holds personal data; mark it"
-                " 'personal_data: true' so it is hashed downstream and masked in checks"
-            )
-        if spec.not_before is not None:
-            other = contract.get(spec.not_before)
-            if other is None or other.kind != "timestamp" or spec.not_before not in mapping.fields:
-                problems.append(
-                    f"fields.{name}.not_before: {spec.not_before!r} is not a mapped timestamp field"
-                )
+        problems += _field_problems(mapping, name, spec, wanted)
+    problems += _delivery_problems(mapping)
+    problems += _rule_problems(mapping)
+    return problems
+
+
+def _accepted_keys(loc: tuple, document: dict) -> str:
+    """The keys accepted where pydantic found an unknown one."""
+    if loc[:1] == ("delivery",) and len(loc) == 2:
+        model = _KINDS[_delivery_kind(document.get("delivery") or {})]
+        kind = _delivery_kind(document.get("delivery") or {})
+        return f"keys of a {kind} delivery: {', '.join(model.model_fields)}"
+    if loc[:1] == ("fields",) and len(loc) == 3:
+        names = [f.alias or n for n, f in FieldSpec.model_fields.items()]
+        return f"keys of a field: {', '.join(names)}"
+    if loc[:1] == ("rules",):
+        model = Condition if "when" in loc else Rule
+        return f"keys: {', '.join(model.model_fields)}"
+    if len(loc) == 1:
+        return f"top-level keys: {', '.join(SourceMapping.model_fields)}"
+    return ""
+
+
+def _pydantic_problems(error: ValidationError, document: dict) -> list[str]:
+    problems = []
+    for e in error.errors():
+        # The tag of a discriminated union is noise in a place: delivery.csv.sheet.
+        loc = tuple(p for p in e["loc"] if p not in _KINDS or e["loc"][0] != "delivery")
+        place = ".".join(str(p) for p in loc) or "(top)"
+        if e["type"] == "extra_forbidden":
+            problems.append(f"{place}: unknown key ({_accepted_keys(loc, document)})")
+            continue
+        message = f"{place}: {e['msg']}"
+        if e["type"] in {"literal_error", "string_type"}:
+            message += f" (got {e['input']!r})"
+        problems.append(message)
     return problems
 
 
@@ -324,23 +639,21 @@ def load_mapping(path: Path | str) -> SourceMapping:
         raise MappingError(str(path), [f"not valid YAML: {error}"]) from None
     if not isinstance(document, dict):
         raise MappingError(str(path), ["the file must hold a mapping (key: value) at the top"])
+    delivery = document.get("delivery")
+    kind = delivery.get("format", "csv") if isinstance(delivery, dict) else None
+    if kind is not None and kind not in _KINDS:
+        raise MappingError(
+            str(path),
+            [f"delivery.format: {kind!r} is not a delivery kind (kinds: {', '.join(_KINDS)})"],
+        )
     try:
         mapping = SourceMapping.model_validate(document)
     except ValidationError as error:
-        problems = [
-            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}"
-            + (f" (got {e['input']!r})" if e["type"] in {"literal_error", "string_type"} else "")
-            for e in error.errors()
-        ]
-        raise MappingError(str(path), problems) from None
+        raise MappingError(str(path), _pydantic_problems(error, document)) from None
     problems = _semantic_problems(mapping)
     if problems:
         raise MappingError(str(path), problems)
     return mapping
-
-
-# ---------------------------------------------------------------------------------------------
-# Parsing one record with a mapping
 
 
 def json_text(value: Any) -> str:
@@ -352,178 +665,3 @@ def json_text(value: Any) -> str:
     if isinstance(value, list):
         return ",".join(sorted(str(v) for v in value))
     return str(value)
-
-
-def json_record(document: dict) -> dict[str, str]:
-    """A JSON object as the text record a mapping reads."""
-    return {key: json_text(value) for key, value in document.items()}
-
-
-def _number(text: str) -> float:
-    return float(text) if any(c in text for c in ".eE") else int(text)
-
-
-def _holds(condition: Condition, record: Mapping[str, str]) -> bool:
-    raw = (record.get(condition.column) or "").strip()
-    wanted = condition.value
-    if condition.op in ("in", "not in"):
-        options = {str(v) for v in (wanted if isinstance(wanted, list) else [wanted])}
-        return (raw in options) == (condition.op == "in")
-    if isinstance(wanted, int | float):
-        try:
-            value: Any = _number(raw)
-        except ValueError:
-            return False
-    else:
-        value = raw
-    return {
-        "=": value == wanted,
-        "!=": value != wanted,
-        "<": value < wanted,
-        "<=": value <= wanted,
-        ">": value > wanted,
-        ">=": value >= wanted,
-    }[condition.op]
-
-
-def _duration_seconds(label: str, text: str) -> int:
-    parts = text.split(":")
-    try:
-        numbers = [int(p) for p in parts]
-    except ValueError:
-        raise RowRejected(f"{label}: {text!r} is not a duration H:MM:SS") from None
-    seconds = 0
-    for number in numbers:
-        seconds = seconds * 60 + number
-    if len(parts) > 3 or any(n < 0 for n in numbers):
-        raise RowRejected(f"{label}: {text!r} is not a duration H:MM:SS")
-    return seconds
-
-
-@dataclass
-class RowParser:
-    """Turns a record (source column -> text) into contract values, or rejects it."""
-
-    mapping: SourceMapping
-    _order: list[ContractField] = field(init=False)
-
-    def __post_init__(self) -> None:
-        contract = list(self.mapping.contract)
-        # Fields others must not precede are parsed first.
-        anchors = {spec.not_before for spec in self.mapping.fields.values() if spec.not_before}
-        self._order = sorted(contract, key=lambda f: f.name not in anchors)
-        self._positions = {f.name: i for i, f in enumerate(contract)}
-
-    def day_of(self, record: Mapping[str, str]) -> date:
-        """The business day a row of a multi-day file belongs to."""
-        delivery = self.mapping.delivery
-        text = (record.get(delivery.day_column) or "").strip()
-        try:
-            return datetime.strptime(text, delivery.day_format).date()
-        except ValueError:
-            raise RowRejected(
-                f"{delivery.day_column}: {text!r} does not match {delivery.day_format}"
-            ) from None
-
-    def parse(self, record: Mapping[str, str]) -> tuple[tuple, list[str]]:
-        """(values in contract order, quality flags); raises RowRejected with the reason."""
-        flags = []
-        for rule in self.mapping.rules:
-            if all(_holds(c, record) for c in rule.when):
-                if rule.action == "quarantine":
-                    raise RowRejected(rule.reason)
-                flags.append(rule.reason)
-        values: list[Any] = [None] * len(self._positions)
-        parsed: dict[str, Any] = {}
-        for contract_field in self._order:
-            spec = self.mapping.fields.get(contract_field.name)
-            value = None if spec is None else self._value(contract_field, spec, record, parsed)
-            if value is None and contract_field.required:
-                raise RowRejected(
-                    f"{self._label(contract_field.name, spec)}: required value is missing"
-                )
-            parsed[contract_field.name] = value
-            values[self._positions[contract_field.name]] = value
-        return tuple(values), flags
-
-    def _label(self, name: str, spec: FieldSpec | None) -> str:
-        return "+".join(spec.columns) if spec and spec.columns else name
-
-    def _value(
-        self, target: ContractField, spec: FieldSpec, record: Mapping[str, str], parsed: dict
-    ):
-        label = self._label(target.name, spec)
-        if spec.constant is not None:
-            return spec.constant
-        parts = [(record.get(c) or "").strip() for c in spec.columns]
-        if any(p == "" or p in spec.null_values for p in parts):
-            return None
-        text = spec.join.join(parts)
-        if spec.values is not None:
-            if text not in spec.values:
-                raise RowRejected(f"{label}: {text!r} is not one of {sorted(spec.values)}")
-            mapped = spec.values[text]
-            if target.kind == "boolean":
-                return bool(mapped)
-            text = str(mapped)
-        kind = spec.type or DEFAULT_TYPE[target.kind]
-        if kind == "text":
-            return text
-        if kind in ("integer", "seconds"):
-            if not re.fullmatch(WHOLE_NUMBER, text):
-                raise RowRejected(f"{label}: {text!r} is not a whole number")
-            number = int(text)
-            if not -(2**31) <= number < 2**31:  # the raw column is a PostgreSQL integer
-                raise RowRejected(f"{label}: {text} is out of range")
-            if kind == "seconds" and number < 0:
-                raise RowRejected(f"{label}: {number} seconds is negative")
-            return number
-        if kind == "number":
-            if not re.fullmatch(DECIMAL_NUMBER, text):
-                raise RowRejected(f"{label}: {text!r} is not a number")
-            return Decimal(text)
-        if kind == "duration":
-            return _duration_seconds(label, text)
-        if kind == "boolean":
-            raise RowRejected(f"{label}: {text!r} has no boolean meaning in the mapping")
-        if kind == "date":
-            try:
-                if spec.format == ISO8601:
-                    if not re.fullmatch(ISO_DATE, text):
-                        raise ValueError(text)
-                    return date.fromisoformat(text)
-                return datetime.strptime(text, spec.format).date()
-            except ValueError:
-                raise RowRejected(f"{label}: {text!r} is not a date like {spec.format}") from None
-        return self._timestamp(label, spec, text, record, parsed)
-
-    def _timestamp(self, label, spec: FieldSpec, text: str, record, parsed) -> datetime:
-        if spec.format == ISO8601:
-            for pattern in (ISO_TIME_WITH_OFFSET, ISO_TIME_WITHOUT_OFFSET):
-                if re.fullmatch(pattern, text):
-                    try:
-                        moment = datetime.fromisoformat(text)
-                    except ValueError:
-                        break  # no such day (2026-02-30)
-                    if moment.tzinfo is None:
-                        # An ISO time without its offset is ambiguous: refused, not guessed.
-                        raise RowRejected(f"{label}: {text!r} has no time zone offset")
-                    return moment
-            raise RowRejected(f"{label}: {text!r} is not an ISO-8601 time")
-        try:
-            if spec.date_from:
-                clock: time = datetime.strptime(text, spec.format).time()
-                day_text = (record.get(spec.date_from) or "").strip()
-                day = datetime.strptime(day_text, spec.date_format).date()
-                moment = datetime.combine(day, clock)
-            else:
-                moment = datetime.strptime(text, spec.format)
-        except ValueError:
-            raise RowRejected(f"{label}: {text!r} does not match {spec.format}") from None
-        moment = moment.replace(tzinfo=moment.tzinfo or self.mapping.tz)
-        anchor = parsed.get(spec.not_before) if spec.not_before else None
-        if anchor is not None and spec.date_from and moment < anchor - MIDNIGHT_SLACK:
-            # Hours earlier than its anchor on the same date: the contact crossed midnight.
-            # (A few seconds earlier is clock skew between systems, not a new day.)
-            moment += timedelta(days=1)
-        return moment

@@ -1,27 +1,33 @@
-"""Check a vendor mapping against a sample file before anything touches the warehouse.
+"""Check a vendor mapping against a sample delivery before a run lands anything.
 
-Reads the file exactly as the extractor would, with the same parser, and reports what
-would land, what would be quarantined and why, and which quality flags rows would carry;
-personal data is masked in everything it prints.
+The sample is landed exactly as the daily extract lands it (extractors/deliveries.py: the
+same compiled SQL types, checks and quarantines it, the contract's rules and the row's
+day included), batch by batch, inside one transaction that is rolled back: the report is
+what the landing does, and the warehouse is left as it was. It gives, per contract: rows
+read = would land + would be quarantined + skipped, the days and their batches, the
+quarantine reasons and quality flags with counts, the contract fields the source does not
+provide (NULL: "not available"), and samples with personal data masked.
 """
 
 from __future__ import annotations
 
+import csv
+import glob
 import json
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from extractors.call_center.parse import COLUMNS, parse_lines, split_line
-from extractors.mapping import (
-    ApiDelivery,
-    RowParser,
-    SourceMapping,
-    SpreadsheetDelivery,
-    SqlDelivery,
-)
-from warehouse.landing import SourceRow
+import psycopg
+from psycopg import sql
+
+from extractors.batch import day_bounds
+from extractors.deliveries import Places, land_table, page_records
+from extractors.mapping import ApiDelivery, SourceMapping, SqlDelivery
+from extractors.workbook import read_workbook
+from warehouse.landing import Batch, BatchWriter
 
 MASK = "***"
 
@@ -32,8 +38,9 @@ class CheckReport:
     path: Path
     header: list[str]
     unread_columns: list[str]
-    rows_by_day: Counter = field(default_factory=Counter)
+    rows_by_day: Counter = field(default_factory=Counter)  # business day -> rows read
     landed: int = 0
+    skipped: int = 0
     quarantined: Counter = field(default_factory=Counter)
     flags: Counter = field(default_factory=Counter)
     landed_samples: list[dict] = field(default_factory=list)
@@ -41,7 +48,7 @@ class CheckReport:
 
     @property
     def read(self) -> int:
-        return self.landed + sum(self.quarantined.values())
+        return self.landed + sum(self.quarantined.values()) + self.skipped
 
     def render(self) -> str:
         m = self.mapping
@@ -50,11 +57,13 @@ class CheckReport:
             f"file:    {self.path} ({len(self.header)} columns; the mapping reads"
             f" {len(m.source_columns())}, ignores {self.unread_columns or 'none'})",
             f"rows read {self.read} = would land {self.landed} + would be quarantined"
-            f" {sum(self.quarantined.values())}",
+            f" {sum(self.quarantined.values())}"
+            + (f" + skipped {self.skipped}" if self.skipped else ""),
         ]
-        if len(self.rows_by_day) > 1:
+        if self.rows_by_day:
             days = sorted(self.rows_by_day)
-            lines.append(f"days: {len(days)} ({days[0]} .. {days[-1]}), one batch each")
+            span = f"{days[0]}" if len(days) == 1 else f"{days[0]} .. {days[-1]}"
+            lines.append(f"days: {len(days)} ({span}), one batch each")
         if self.quarantined:
             lines.append("quarantined, by reason:")
             lines += [f"  {n:>7}  {reason}" for reason, n in self.quarantined.most_common()]
@@ -80,141 +89,243 @@ class CheckReport:
         return "\n".join(lines)
 
 
-def _masked_json(text: str, personal_columns: set[str]) -> str:
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError:
-        return f"<not JSON, {len(text)} characters: not shown, it may hold personal data>"
-    if not isinstance(document, dict):
-        return "<not a JSON object>"
-    return json.dumps({k: (MASK if k in personal_columns else v) for k, v in document.items()})
-
-
-def _structured_rows(mapping: SourceMapping, path: Path) -> tuple[list[str], list[SourceRow]]:
-    """(columns seen, parsed rows) of a database table or of a saved API page."""
-    parser = RowParser(mapping)
+def _columns(mapping: SourceMapping, path: Path) -> list[str]:
+    """The columns (keys) the sample has, to tell which the mapping ignores."""
     delivery = mapping.delivery
     if isinstance(delivery, SqlDelivery):
-        from extractors.qa.parse import table_rows
-
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            cursor = db.execute(f"select * from {delivery.table} order by {delivery.key_column}")
-            names = [d[0] for d in cursor.description]
-            records = [dict(zip(names, row, strict=True)) for row in cursor]
-        except sqlite3.Error as error:
-            raise ValueError(f"{path.name}: {error}") from None
+            return [r[1] for r in db.execute(f"pragma table_info({delivery.table})")]
         finally:
             db.close()
-        source_object = f"{path.name}:{delivery.table}"
-        return names, list(table_rows(source_object, records, parser, delivery.key_column))
-    from extractors.crm.parse import page_rows
-
-    payload = json.loads(path.read_text(encoding="utf-8"))
-    records = payload.get(delivery.data_key) if isinstance(payload, dict) else None
-    if not isinstance(records, list):
-        raise ValueError(f"{path.name}: a saved page needs a {delivery.data_key!r} list")
-    names = sorted({k for r in records if isinstance(r, dict) for k in r})
-    return names, list(page_rows(path.name, payload, parser, delivery.data_key))
-
-
-def _workbook_rows(mapping: SourceMapping, path: Path):
-    """(columns, parsed rows, how to show a rejected row) of a delivered workbook."""
-    from extractors.supervisor.parse import header_and_rows, sheet_rows
-
-    header, cells = header_and_rows(path, mapping.delivery.sheet)
-    personal_columns = mapping.personal_columns()
-    rows = (
-        []
-        if mapping.missing_columns(header)
-        else list(sheet_rows(header, cells, path.name, RowParser(mapping)))
-    )
-    return header, rows, lambda row: _masked_json(row.raw_text, personal_columns)
-
-
-def _file_rows(mapping: SourceMapping, path: Path):
-    """(columns, parsed rows, how to show a rejected row) of a delivered file."""
-    parser = RowParser(mapping)
-    delivery = mapping.delivery
-    if isinstance(delivery, SpreadsheetDelivery):
-        return _workbook_rows(mapping, path)
-    personal_columns = mapping.personal_columns()
-    with path.open(encoding=delivery.encoding, newline="") as handle:
-        lines = handle.readlines()
-    if delivery.format == "jsonl":
-        from extractors.survey.parse import parse_lines as parse_json_lines
-
-        keys = set()
-        for line in lines:
+    if isinstance(delivery, ApiDelivery):
+        payload = json.loads(path.read_text(encoding="utf-8"))
+        records = payload.get(delivery.data_key) if isinstance(payload, dict) else None
+        if not isinstance(records, list):
+            raise ValueError(f"{path.name}: a saved page needs a {delivery.data_key!r} list")
+        return sorted({k for r in records if isinstance(r, dict) for k in r})
+    if delivery.format in ("xlsx", "ods"):
+        return read_workbook(path, delivery.sheet, delivery.header_row)[0]
+    with path.open(encoding=delivery.encoding, errors="replace") as handle:
+        if delivery.format == "csv":
+            return next(
+                csv.reader([handle.readline().rstrip("\r\n")], delimiter=delivery.delimiter)
+            )
+        keys: set[str] = set()
+        for line in handle:
             try:
                 document = json.loads(line)
-            except json.JSONDecodeError:
+            except ValueError:
                 continue
             if isinstance(document, dict):
                 keys |= set(document)
-        rows = list(parse_json_lines(lines, path.name, parser))
-        return sorted(keys), rows, lambda row: _masked_json(row.raw_text, personal_columns)
-    header = split_line(lines[0].rstrip("\r\n"), delivery.delimiter) if lines else []
-    masked = [i for i, name in enumerate(header) if name in personal_columns]
-
-    def shown(row: SourceRow) -> str:
-        fields = split_line(row.raw_text, delivery.delimiter)
-        return " | ".join(MASK if i in masked else f for i, f in enumerate(fields))
-
-    if mapping.missing_columns(header):
-        return header, [], shown
-    return header, list(parse_lines(lines[1:], header, path.name, parser)), shown
+        return sorted(keys)
 
 
-def check_file(mapping: SourceMapping, path: Path, samples: int = 3) -> CheckReport:
-    """Read `path` as the extractor would and report; raises ValueError on missing columns.
+def _days(mapping: SourceMapping, path: Path, day: date | None) -> list[date | None]:
+    """The batches a sample holds: its day (named or read from the file name), every day
+    of its day column, or one batch of no day (a saved API page, a database)."""
+    delivery = mapping.delivery
+    if isinstance(delivery, ApiDelivery | SqlDelivery):
+        return [day]
+    if delivery.day_column:
+        days = set()
+        texts = _day_texts(mapping, path)
+        for text in texts:
+            try:
+                days.add(datetime.strptime(text.strip(), delivery.day_format).date())
+            except ValueError:
+                continue  # the landing refuses it, naming the line
+        return sorted(days) or [day or date.today()]
+    if day is not None:
+        return [day]
+    pattern = Path(delivery.file_pattern).name
+    try:
+        named = datetime.strptime(path.name, pattern).date()
+    except ValueError:
+        raise ValueError(
+            f"{path.name} does not match the mapping's file_pattern {pattern!r}: give the"
+            " business day it holds with --day YYYY-MM-DD"
+        ) from None
+    return [named]
+
+
+def _day_texts(mapping: SourceMapping, path: Path):
+    delivery = mapping.delivery
+    column = delivery.day_column
+    if delivery.format in ("xlsx", "ods"):
+        header, rows = read_workbook(path, delivery.sheet, delivery.header_row)
+        at = header.index(column) if column in header else None
+        return [cells[at] for _, cells in rows if at is not None and at < len(cells)]
+    with path.open(encoding=delivery.encoding, errors="replace") as handle:
+        if delivery.format == "csv":
+            return [
+                r.get(column) or "" for r in csv.DictReader(handle, delimiter=delivery.delimiter)
+            ]
+        texts = []
+        for line in handle:
+            try:
+                document = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(document, dict) and document.get(column) is not None:
+                texts.append(str(document[column]))
+        return texts
+
+
+def _as_sample(mapping: SourceMapping, path: Path) -> tuple[SourceMapping, Places]:
+    """The mapping reading exactly `path`, wherever it lies."""
+    delivery = mapping.delivery
+    if isinstance(delivery, SqlDelivery):
+        return mapping, Places(path.parent, database=str(path))
+    if isinstance(delivery, ApiDelivery):
+        return mapping, Places(path.parent)
+    sample = delivery.model_copy(update={"file_pattern": glob.escape(path.name).replace("%", "%%")})
+    return mapping.model_copy(update={"delivery": sample}), Places(path.parent)
+
+
+def check_file(
+    mapping: SourceMapping,
+    path: Path,
+    samples: int = 3,
+    day: date | None = None,
+    conn: psycopg.Connection | None = None,
+    timezone: str | None = None,
+) -> CheckReport:
+    """Land `path` as the extractor would, roll it back, and report.
 
     `path` is a sample export file; for a database mapping, the database file; for an API
     mapping, one page of the API's response saved as JSON."""
-    delivery = mapping.delivery
-    if isinstance(delivery, SqlDelivery | ApiDelivery):
-        header, rows = _structured_rows(mapping, path)
-        personal = mapping.personal_columns()
+    from extractors.daily import source_rules, table_columns
+    from warehouse.connection import connect
 
-        def shown(row: SourceRow) -> str:
-            if row.raw_text.startswith("{"):
-                return _masked_json(row.raw_text, personal)
-            return f"<table row {row.position}: not shown, it may hold personal data>"
-    else:
-        header, rows, shown = _file_rows(mapping, path)
+    path = Path(path)
+    header = _columns(mapping, path)
     missing = mapping.missing_columns(header)
     if missing:
         raise ValueError(
             f"{path.name} lacks columns {missing} that the mapping reads (has: {header})"
         )
     report = CheckReport(mapping, path, header, sorted(set(header) - mapping.source_columns()))
-    personal_fields = {f.name for f in mapping.contract if f.personal_data}
-    if mapping.raw_table == "call_center_contacts":
-        columns = list(COLUMNS)
-    else:
-        columns = [f.name for f in mapping.contract]
-    day_column = getattr(delivery, "day_column", None)
-    day_at = header.index(day_column) if day_column and delivery.format == "csv" else None
-    for row in rows:
-        if day_at is not None:
-            fields = split_line(row.raw_text, delivery.delimiter)
-            if len(fields) == len(header):
-                report.rows_by_day[fields[day_at]] += 1
-        if row.values is None:
-            report.quarantined[row.reason] += 1
-            if len(report.quarantined_samples) < samples:
-                report.quarantined_samples.append((row.position, row.reason, shown(row)))
-            continue
-        report.landed += 1
-        values = dict(zip(columns, row.values, strict=True))
-        for flag in (values.get("quality_flags") or "").split(","):
-            if flag:
-                report.flags[flag] += 1
+    sample, places = _as_sample(mapping, path)
+    table = mapping.raw_table
+    columns = table_columns(table)
+    checks = source_rules(mapping.source_system)[table]
+    zone = timezone or mapping.timezone
+    own = conn is None
+    conn = conn or connect()
+    try:
+        with conn.transaction(force_rollback=True):
+            for batch_day in _days(mapping, path, day):
+                batch = _batch(mapping, batch_day, zone)
+                with BatchWriter(conn, batch, [table]) as writer:
+                    if isinstance(mapping.delivery, ApiDelivery):
+                        _land_page(writer, sample, path, columns, checks)
+                    else:
+                        land_table(
+                            writer, sample, columns, checks, places, held_to_day=bool(batch_day)
+                        )
+                _tally(conn, report, batch, writer, samples)
+    finally:
+        if own:
+            conn.close()
+    return report
+
+
+def _batch(mapping: SourceMapping, day: date | None, zone: str) -> Batch:
+    now = datetime.now(UTC)
+    if day is None:
+        # A saved page or a whole database: no run's interval, every record read.
+        start = datetime(1900, 1, 1, tzinfo=UTC)
+        return Batch(
+            "check-mapping/all",
+            mapping.source_system,
+            date(1900, 1, 1),
+            start,
+            start + timedelta(days=365 * 300),
+            now,
+        )
+    start, end = day_bounds(day, zone)
+    return Batch(f"check-mapping/{day}", mapping.source_system, day, start, end, now)
+
+
+def _land_page(writer, mapping, path, columns, checks) -> None:
+    from extractors.deliveries import _land
+
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    records = page_records(writer, [(path.name, payload)], mapping)
+    # A saved page has no run's interval: its rows are not held to a day.
+    _land(
+        writer, mapping, mapping.raw_table, columns, checks, records, "record is not a JSON object"
+    )
+
+
+def _tally(conn, report: CheckReport, batch: Batch, writer: BatchWriter, samples: int) -> None:
+    summary = writer.summary()
+    report.landed += summary.rows_loaded
+    report.skipped += summary.rows_skipped
+    if batch.batch_id != "check-mapping/all" and summary.rows_read:
+        report.rows_by_day[batch.batch_date] += summary.rows_read
+    key = (batch.source_system, batch.batch_date)
+    for reason, count in conn.execute(
+        "select reason, count(*) from raw.quarantine where source_system = %s and batch_date = %s"
+        " group by reason",
+        key,
+    ):
+        report.quarantined[reason] += count
+    table = sql.Identifier(report.mapping.raw_table)
+    landed = conn.execute(
+        sql.SQL(
+            "select * from raw.{} where source_system = %s and batch_date = %s"
+            " order by source_object, source_position limit %s"
+        ).format(table),
+        (*key, samples),
+    )
+    names = [c.name for c in landed.description]
+    personal = {f.name for f in report.mapping.contract if f.personal_data}
+    contract = {f.name for f in report.mapping.contract} | {"quality_flags"}
+    for row in landed:
         if len(report.landed_samples) < samples:
             report.landed_samples.append(
                 {
-                    k: (MASK if k in personal_fields and v is not None else v)
-                    for k, v in values.items()
+                    k: (MASK if k in personal and v is not None else v)
+                    for k, v in zip(names, row, strict=True)
+                    if k in contract
                 }
             )
-    return report
+    if "quality_flags" in (c for c in names):
+        for flag, count in conn.execute(
+            sql.SQL(
+                "select flag, count(*) from raw.{}, unnest(string_to_array(quality_flags, ','))"
+                " as flag where source_system = %s and batch_date = %s group by flag"
+            ).format(table),
+            key,
+        ):
+            report.flags[flag] += count
+    for position, reason, text in conn.execute(
+        "select source_position, reason, raw_text from raw.quarantine"
+        " where source_system = %s and batch_date = %s order by source_object, source_position"
+        " limit %s",
+        (*key, samples),
+    ):
+        if len(report.quarantined_samples) < samples:
+            report.quarantined_samples.append((position, reason, _masked(report, text or "")))
+
+
+def _masked(report: CheckReport, text: str) -> str:
+    """A quarantined record's text with the personal columns masked."""
+    personal = report.mapping.personal_columns()
+    delivery = report.mapping.delivery
+    if getattr(delivery, "format", "") == "csv":
+        fields = next(csv.reader([text], delimiter=delivery.delimiter))
+        hidden = {i for i, name in enumerate(report.header) if name in personal}
+        return " | ".join(MASK if i in hidden else f for i, f in enumerate(fields))
+    if isinstance(delivery, SqlDelivery):
+        return "<table row: not shown, it may hold personal data>"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return f"<not JSON, {len(text)} characters: not shown, it may hold personal data>"
+    if not isinstance(document, dict):
+        return "<not a JSON object>"
+    return json.dumps({k: (MASK if k in personal else v) for k, v in document.items()})

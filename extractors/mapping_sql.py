@@ -1,26 +1,20 @@
-"""A vendor mapping compiled to set-based SQL: a delivered file typed, checked and
-quarantined by PostgreSQL in one statement, instead of field by field in Python.
+"""A vendor mapping compiled to set-based SQL: the one reading of a mapping. Python only
+cuts each record into the texts of the columns the mapping reads (a delimited line is even
+split in SQL, extractors/csv_landing.py); PostgreSQL types, checks and quarantines them
+in one statement. The expressions work over `f`, the array of a record's texts:
 
-`RowParser` (extractors/mapping.py) reads one record at a time and stays the reference:
-the mapping preview and the record-at-a-time sources (API pages, SQL rows, workbooks) use
-it, and tests land the same lines both ways and require the same values and reasons. This
-module gives the same meaning as SQL expressions over `f`, the array of a line's fields:
-
-- `texts()`: each contract field's source text (stripped, joined, empty / null values -> NULL);
-- `typed()`: each field's value and the reason it cannot be read (NULL when it can);
-- `finals()`: timestamps in the center's zone, rolled past midnight against their anchor;
-- `quarantine_reason()` / `flags()`: the mapping's row rules in order, then the fields;
+- `texts()`: each contract field's source text (stripped, joined or the first non-empty,
+  empty / null values and the field's `null_when` -> NULL);
+- `typed()`: each field's value, NULL when missing or unreadable (`problem` says why);
+- `finals()`: timestamps in the center's zone, rolled past midnight against their anchor,
+  and the derived fields;
+- `quarantine_reason()` / `flags()` / `skipped()`: the mapping's row rules in order, then
+  the fields, then the contract's own rules;
 - `checked_query()`: all of it as one query over a relation of records (`line_no`, `line`).
-
-A mapping that uses something SQL here cannot read (a strftime directive other than
-%Y %y %m %d %H %M %S %f) raises `NotCompilable`; its records land through `RowParser`.
-Delimited files give `f` by splitting each line in SQL (extractors/csv_landing.py); JSON
-records arrive with `f` already cut by key (extractors/json_landing.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +23,7 @@ from extractors.contracts import ContractField
 from extractors.mapping import (
     DECIMAL_NUMBER,
     DEFAULT_TYPE,
+    INTEGRAL_DECIMAL,
     ISO8601,
     ISO_DATE,
     ISO_TIME_WITH_OFFSET,
@@ -39,19 +34,8 @@ from extractors.mapping import (
     FieldSpec,
     SourceMapping,
 )
+from extractors.strftime import WIDTH, Strftime, compile_strftime
 
-# CPython's own patterns for these strptime directives (Lib/_strptime.py), so the two
-# readings accept the same texts; seconds stop at 59 (datetime refuses 60 and 61).
-_DIRECTIVES = {
-    "Y": r"(\d\d\d\d)",
-    "y": r"(\d\d)",
-    "m": r"(1[0-2]|0[1-9]|[1-9])",
-    "d": r"(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])",
-    "H": r"(2[0-3]|[01]\d|\d)",
-    "M": r"([0-5]\d|\d)",
-    "S": r"([0-5]\d|\d)",
-    "f": r"(\d{1,6})",
-}
 _NUMERIC = r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$"
 _WHITESPACE = r"E' \t\n\r\f\v'"
 _SQL_TYPE = {
@@ -66,10 +50,6 @@ _SQL_TYPE = {
 }
 
 
-class NotCompilable(ValueError):
-    """The mapping needs a reading this compiler does not give: land it record by record."""
-
-
 def literal(value: object) -> str:
     """A SQL literal of a Python value from the mapping file (never of delivered data)."""
     if value is None:
@@ -82,63 +62,26 @@ def literal(value: object) -> str:
 
 
 def _repr_sql(text_sql: str) -> str:
-    """SQL giving Python's repr() of a text, as the reasons RowParser writes show values."""
+    """SQL giving Python's repr() of a text: reasons quote the value they refuse."""
     return f"raw.py_repr({text_sql})"
+
+
+def one_of(name: str, allowed: frozenset[str], label: str | None = None) -> tuple[str, str]:
+    """The contract rule "<name> is one of <allowed>" over the final value: (condition,
+    reason) in SQL, the reason "<name>: <value> is not one of [...]"."""
+    listed = str(sorted(allowed)).replace("'", "''")
+    head = f"{name}: " if label is None else label
+    return (
+        f"x_{name} is null or x_{name} not in ({', '.join(literal(v) for v in sorted(allowed))})",
+        f"{literal(head)} || coalesce(raw.py_repr(x_{name}), 'None') || ' is not one of {listed}'",
+    )
 
 
 def _regex_class_char(char: str) -> str:
     return "\\" + char if char in "]\\^-[" else char
 
 
-_WIDTH = {"Y": 4, "y": 2, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "f": 6}
-# Formats whose zero-padded texts PostgreSQL reads as they are.
-_ISO_LIKE = {"%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d"}
-
-
-@dataclass(frozen=True)
-class _Strftime:
-    pattern: str  # POSIX regular expression for the whole text, as strptime reads it
-    groups: dict[str, int]  # directive -> capture group number
-    # A text zero-padded (every part at its full width, one blank per blank) is cut by
-    # position (substr), much cheaper than regex captures.
-    positions: dict[str, int]  # directive -> its first character in a padded text
-    iso_like: bool  # a padded text is already canonical
-    shape: str  # a padded text with every digit written 0 (translate() is cheaper than ~)
-
-
-def _compile_strftime(fmt: str) -> _Strftime:
-    pattern, groups, index, position = "^", {}, 0, 0
-    positions, width, shape = {}, 1, ""
-    while position < len(fmt):
-        char = fmt[position]
-        if char == "%" and position + 1 < len(fmt):
-            directive = fmt[position + 1]
-            position += 2
-            if directive == "%":
-                pattern += "%"
-                continue
-            if directive not in _DIRECTIVES or directive in groups:
-                raise NotCompilable(f"strftime directive %{directive} in {fmt!r}")
-            index += 1
-            groups[directive] = index
-            pattern += _DIRECTIVES[directive]
-            positions[directive] = width
-            width += _WIDTH[directive]
-            shape += "0" * _WIDTH[directive]
-            continue
-        position += 1
-        if char.isdigit():
-            raise NotCompilable(f"a digit outside the directives of {fmt!r}")
-        # strptime reads any run of whitespace where the format has whitespace.
-        pattern += r"\s+" if char.isspace() else re.escape(char)
-        shape += char
-        width += 1
-    if "Y" in groups and "y" in groups:
-        raise NotCompilable(f"both %Y and %y in {fmt!r}")
-    return _Strftime(pattern + "$", groups, positions, fmt in _ISO_LIKE, shape)
-
-
-def _canonical(text_sql: str, fmt: _Strftime, kind: str) -> str:
+def _canonical(text_sql: str, fmt: Strftime, kind: str) -> str:
     """SQL text 'YYYY-MM-DD HH:MM:SS.ffffff' (or the date) from the parts of a text that
     strptime would read with the format; NULL when it would not. Parts the format lacks
     default as strptime's do."""
@@ -160,7 +103,7 @@ def _canonical(text_sql: str, fmt: _Strftime, kind: str) -> str:
         return " || ".join(pieces)
 
     def by_position(directive: str) -> str:
-        return f"substr({text_sql}, {fmt.positions[directive]}, {_WIDTH[directive]})"
+        return f"substr({text_sql}, {fmt.positions[directive]}, {WIDTH[directive]})"
 
     captures = f"regexp_match({text_sql}, {literal(fmt.pattern)})"
 
@@ -186,22 +129,22 @@ class CompiledMapping:
 
     mapping: SourceMapping
     header: list[str]
+    # SQL of the date the record's file name holds (its day, or its month's first day).
+    file_date: str = "null::date"
 
     def __post_init__(self) -> None:
         # A repeated header name reads its last column, as dict(zip(header, fields)) does.
         self._index = {name: i + 1 for i, name in enumerate(self.header)}
         self._contract = {f.name: f for f in self.mapping.contract}
-        self._formats: dict[str, tuple[_Strftime, _Strftime | None]] = {}
+        self._formats: dict[str, tuple[Strftime, Strftime | None]] = {}
         for name, spec in self.mapping.fields.items():
             target = self._contract[name]
-            if spec.constant is not None or target.kind not in ("timestamp", "date"):
+            if not spec.reads_text or target.kind not in ("timestamp", "date"):
                 continue
             if spec.format == ISO8601:
                 continue
-            if spec.values is not None:
-                raise NotCompilable(f"fields.{name}: a value map on a {target.kind}")
-            clock = _compile_strftime(spec.format)
-            day = _compile_strftime(spec.date_format) if spec.date_from else None
+            clock = compile_strftime(spec.format)
+            day = compile_strftime(spec.date_format) if spec.date_from else None
             self._formats[name] = (clock, day)
 
     # -- the source texts ----------------------------------------------------------------------
@@ -220,22 +163,37 @@ class CompiledMapping:
         columns the row rules read)."""
         out = {}
         for name, spec in self.mapping.fields.items():
-            if spec.constant is not None:
+            if not spec.reads_text:
                 continue
-            if len(spec.columns) == 1 and not spec.null_values:
-                out[f"t_{name}"] = f"nullif(f[{self._index[spec.columns[0]]}], '')"
+            empties = ", ".join(["''", *(literal(v) for v in spec.null_values)])
+            if spec.first_of is not None:
+                parts = [
+                    f"case when {self._field(c)} in ({empties}) then null else {self._field(c)} end"
+                    for c in spec.columns
+                ]
+                text = f"coalesce({', '.join(parts)})"
+            elif len(spec.columns) == 1 and not spec.null_values:
+                text = f"nullif(f[{self._index[spec.columns[0]]}], '')"
             else:
                 parts = [self._field(c) for c in spec.columns]
                 joined = f" || {literal(spec.join)} || ".join(parts)
-                empties = ", ".join(["''", *(literal(v) for v in spec.null_values)])
                 is_null = " or ".join(f"{p} in ({empties})" for p in parts)
-                out[f"t_{name}"] = f"case when {is_null} then null else {joined} end"
+                text = f"case when {is_null} then null else {joined} end"
+            if spec.null_when:
+                blank = " and ".join(self._holds(c, self._field(c.column)) for c in spec.null_when)
+                text = f"case when {blank} then null else {text} end"
+            out[f"t_{name}"] = text
             if spec.date_from:
                 out[f"d_{name}"] = self._field(spec.date_from)
         for rule in self.mapping.rules:
             for condition in rule.when:
                 out[self.column(condition.column)] = self._field(condition.column)
         return out
+
+    def skipped(self) -> str:
+        """Whether a skip rule holds: the line is no record of this source."""
+        skips = [cond for cond, _ in self._rules("skip")]
+        return f"coalesce({' or '.join(skips)}, false)" if skips else "false"
 
     def canonical(self) -> dict[str, str]:
         """c_<field>: a date or time as the text PostgreSQL reads unambiguously, NULL when it
@@ -244,7 +202,13 @@ class CompiledMapping:
         for name, (clock, day) in self._formats.items():
             kind = self._contract[name].kind
             text = f"t_{name}"
-            if day is None:
+            if self.mapping.fields[name].date_from_file:
+                clock_part = _canonical(text, clock, "timestamp")
+                out[f"c_{name}"] = (
+                    f"(to_char({self.file_date}, 'YYYY-MM-DD') || ' '"
+                    f" || split_part({clock_part}, ' ', 2))"
+                )
+            elif day is None:
                 out[f"c_{name}"] = _canonical(text, clock, kind)
             else:
                 clock_part = _canonical(text, clock, "timestamp")
@@ -263,10 +227,12 @@ class CompiledMapping:
         for target in self.mapping.contract:
             spec = self.mapping.fields.get(target.name)
             sql_type = _SQL_TYPE[target.kind]
-            if spec is None:
-                out[f"v_{target.name}"] = f"null::{sql_type}"
+            if spec is None or spec.derive is not None:
+                out[f"v_{target.name}"] = f"null::{sql_type}"  # derived: see finals()
             elif spec.constant is not None:
                 out[f"v_{target.name}"] = f"{literal(spec.constant)}::{sql_type}"
+            elif spec.file_date:
+                out[f"v_{target.name}"] = f"({self.file_date})::{sql_type}"
             else:
                 out[f"v_{target.name}"] = self._value(target, spec)
         return out
@@ -274,6 +240,12 @@ class CompiledMapping:
     def _mapped(self, target: ContractField, spec: FieldSpec) -> str:
         """The text after the mapping's value map (NULL when the value is not in it)."""
         text = f"t_{target.name}"
+        if spec.integral_decimals:
+            # "53.0" is the whole number 53; "53.5" stays and is refused as not whole.
+            text = (
+                f"(case when {text} ~ {literal(INTEGRAL_DECIMAL)}"
+                f" then split_part({text}, '.', 1) else {text} end)"
+            )
         if spec.values is None:
             return text
         cases = " ".join(
@@ -388,24 +360,37 @@ class CompiledMapping:
             if name not in self._formats or target.kind != "timestamp":
                 out[f"x_{name}"] = f"v_{name}"
                 continue
-            moment = f"(v_{name} at time zone {zone})"
-            anchor = spec.not_before
-            if anchor and spec.date_from:
-                anchor_value = f"v_{anchor}"
-                if anchor in self._formats:
-                    anchor_value = f"(v_{anchor} at time zone {zone})"
-                moment = (
-                    f"case when {anchor_value} is not null and {moment} < {anchor_value} - {slack}"
-                    f" then ((v_{name} + interval '1 day') at time zone {zone}) else {moment} end"
-                )
-            out[f"x_{name}"] = moment
+            out[f"x_{name}"] = self._final_time(name, spec, zone, slack)
+        for name, spec in self.mapping.fields.items():
+            if spec.derive is not None:
+                base = out[f"x_{spec.derive.base}"]
+                sign = "+" if spec.derive.plus_seconds else "-"
+                out[f"x_{name}"] = f"(({base}) {sign} v_{spec.derive.offset} * interval '1 second')"
         return out
+
+    def _final_time(self, name: str, spec: FieldSpec, zone: str, slack: str) -> str:
+        """A wall time in the mapping's zone; a clock time hours before its anchor
+        (not_before) on the same date crossed midnight: the next day."""
+        moment = f"(v_{name} at time zone {zone})"
+        anchor = spec.not_before
+        if not anchor or not (spec.date_from or spec.date_from_file):
+            return moment
+        anchor_value = f"v_{anchor}"
+        if anchor in self._formats:
+            anchor_value = f"(v_{anchor} at time zone {zone})"
+        return (
+            f"case when {anchor_value} is not null and {moment} < {anchor_value} - {slack}"
+            f" then ((v_{name} + interval '1 day') at time zone {zone}) else {moment} end"
+        )
 
     # -- the row rules ---------------------------------------------------------------------------
 
-    def _holds(self, condition: Condition) -> str:
-        raw = self.column(condition.column)
+    def _holds(self, condition: Condition, raw: str | None = None) -> str:
+        raw = raw or self.column(condition.column)
         wanted = condition.value
+        if condition.op in ("matches", "not matches"):
+            op = "~" if condition.op == "matches" else "!~"
+            return f"({raw} {op} {literal(wanted)})"
         if condition.op in ("in", "not in"):
             options = wanted if isinstance(wanted, list) else [wanted]
             listed = ", ".join(literal(str(v)) for v in options)
@@ -437,7 +422,7 @@ class CompiledMapping:
         fields, read, required = [], [], []
         for target in order:
             spec = self.mapping.fields.get(target.name)
-            if spec is None or spec.constant is not None:
+            if spec is None or not spec.reads_text:
                 continue
             name, label = target.name, literal(self._label(target.name, spec))
             read.append(name)
@@ -473,8 +458,9 @@ class CompiledMapping:
     def day_check(self) -> tuple[str, str, str]:
         """For a file of many days: (the row's day as SQL, the check it is readable, why not)."""
         delivery = self.mapping.delivery
+        assert delivery.day_column is not None and delivery.day_format is not None
         text = self._field(delivery.day_column)
-        fmt = _compile_strftime(delivery.day_format)
+        fmt = compile_strftime(delivery.day_format)
         canonical = _canonical(text, fmt, "date")
         ok = f"coalesce(pg_input_is_valid({canonical}, 'date'), false)"
         reason = (
@@ -532,6 +518,7 @@ def checked_query(
     fields: str | None = None,
     carry: Sequence[str] = (),
     unreadable: str = "'unreadable record'",
+    versioned: tuple[str, str, str] | None = None,
 ) -> str:
     """The query giving every record of `lines` its values and its reason: fields ->
     texts -> canonical dates -> typed -> final values -> reason. `checks` are the
@@ -541,7 +528,10 @@ def checked_query(
     delimiter); a record with a NULL `f` has no fields (a JSON value that is no object)
     and `unreadable` (SQL) is its reason.
     `carry` names columns of `lines` passed through (the lineage of records from many
-    source objects)."""
+    source objects). `versioned` names the key, version-time and version-number fields of
+    a table whose records have versions: a quarantined record keeps them (record_key,
+    record_version_at, record_version_number) so a newer bad version withholds an older one.
+    `skipped` is true for a record a skip rule holds for (it has no reason)."""
     delivery = compiled.mapping.delivery
     split = fields or split_fields(delivery.delimiter)
     where = "where line is not null"
@@ -571,9 +561,23 @@ def checked_query(
         f" else {compiled.quarantine_reason(checks)} end"
     )
     flags = compiled.flags()
+    skipped = f"(width = {width} and {compiled.skipped()})"
     outputs = {name: (flags if name == "quality_flags" else f"x_{name}") for name in columns}
+    if versioned is not None:
+        key, at, number = versioned
+        fields_mapped = compiled.mapping.fields
+        outputs["record_key"] = f"t_{key}" if f"t_{key}" in text_columns else "null::text"
+        outputs["record_version_at"] = f"x_{at}" if at in fields_mapped else "null::timestamptz"
+        outputs["record_version_number"] = (
+            f"x_{number}" if number in fields_mapped else "null::integer"
+        )
+    else:
+        outputs["record_key"] = "null::text"
+        outputs["record_version_at"] = "null::timestamptz"
+        outputs["record_version_number"] = "null::integer"
     listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
     return (
-        f"select line_no, line, {', '.join([*carry, ''])}{reason} as reason, {listed}"
-        f" from ({layers}) as typed"
+        f"select line_no, line, {', '.join([*carry, ''])}"
+        f"case when {skipped} then null else {reason} end as reason,"
+        f" {skipped} as skipped, {listed} from ({layers}) as typed"
     )

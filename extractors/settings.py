@@ -36,6 +36,20 @@ class SourceSettings:
     mappings_dir: Path  # SOURCE_MAPPINGS_DIR: the vendor mappings (<source>.yml) in use
     enabled_sources: tuple[str, ...]  # ENABLED_SOURCES: the systems this center has
 
+    def places(self, source_system: str):
+        """Where the source's systems are: the landing folder for files; for an API its
+        base URL (`<SOURCE>_API_URL`; the CRM's is CRM_API_URL); for a SQL delivery its
+        database (`<SOURCE>_DB_URL`, any SQLAlchemy URL, or `<SOURCE>_DB_PATH`, a SQLite
+        file; the QA tool's is QA_DB_PATH)."""
+        from extractors.deliveries import Places
+
+        prefix = source_system.upper()
+        api = self.crm_api_url if source_system == "crm" else os.environ.get(f"{prefix}_API_URL")
+        database = os.environ.get(f"{prefix}_DB_URL") or (
+            str(self.qa_db_path) if source_system == "qa" else os.environ.get(f"{prefix}_DB_PATH")
+        )
+        return Places(self.landing_dir, api, database)
+
     @classmethod
     def from_env(cls) -> SourceSettings:
         landing = Path(os.environ.get("SOURCE_LANDING_DIR", ".local/sample"))

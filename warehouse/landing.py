@@ -1,17 +1,17 @@
 """Landing a batch in the raw schema: COPY with lineage, quarantine and a manifest.
 
-Every extractor hands its parsed rows to `BatchWriter`. One batch is one source system for
-one business date; writing it deletes whatever an earlier run landed for the same
+Every extractor lands its records through `BatchWriter.land_checked`. One batch is one
+source system for one business date; writing it deletes whatever an earlier run landed for the same
 (source_system, batch_date) in the same transaction, so reruns and re-deliveries replace
 rather than double. A row that fails to parse goes to `raw.quarantine` with its reason and
-raw text, and every source object gets a manifest row where read = loaded + quarantined.
+raw text, a line that is no record of the source (a skip rule) is counted, and every
+source object gets a manifest row where read = loaded + quarantined + skipped.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from importlib import resources
@@ -19,6 +19,8 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
+# The quarantine rule of a row whose business day is not its batch's (mapping_sql.day_rule).
+OTHER_DAY_RULE = "row_on_another_day"
 LINEAGE_COLUMNS = (
     "source_system",
     "source_object",
@@ -40,17 +42,6 @@ class ContractError(RuntimeError):
         self.rule = rule
 
 
-class RowRejected(ValueError):
-    """A row that cannot land; its message is the quarantine reason."""
-
-
-def quarantine_rule(reason: str) -> str:
-    """The rule a quarantined row broke, as a stable name to count by: the field (or the
-    mapping rule) its reason names, e.g. 'csat_score: 7 is outside 1..5' -> 'csat_score'."""
-    head = reason.split(":", 1)[0] if ":" in reason else reason
-    return re.sub(r"[^a-z0-9]+", "_", head.strip().lower()).strip("_")[:80] or "unparseable"
-
-
 @dataclass(frozen=True)
 class Batch:
     batch_id: str
@@ -61,22 +52,12 @@ class Batch:
     extracted_at: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One record as read from a source object, parsed (values) or rejected (reason)."""
-
-    source_object: str
-    position: str
-    raw_text: str
-    values: tuple | None = None
-    reason: str | None = None
-
-
 @dataclass
 class ObjectCounts:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    rows_skipped: int = 0
     file_checksum: str | None = None
 
 
@@ -88,6 +69,7 @@ class BatchSummary:
     rows_read: int
     rows_loaded: int
     rows_quarantined: int
+    rows_skipped: int
     objects: int
 
 
@@ -98,19 +80,6 @@ def file_checksum(path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def delivered_file(folder, pattern: str, batch: Batch):
-    """The batch's daily export file (`pattern` is strftime), or stop the run: no delivery."""
-    path = folder / batch.batch_date.strftime(pattern)
-    if not path.is_file():
-        raise ContractError(
-            batch.source_system,
-            batch.batch_id,
-            "delivery_present",
-            f"no export file {path} for {batch.batch_date}",
-        )
-    return path
 
 
 def require_complete_file(path, batch: Batch, last_line_is_whole) -> None:
@@ -134,10 +103,6 @@ def require_complete_file(path, batch: Batch, last_line_is_whole) -> None:
             "complete_delivery",
             f"{path.name} ends in the middle of a record: a truncated delivery",
         )
-
-
-def content_hash(raw_text: str) -> str:
-    return hashlib.md5(raw_text.encode("utf-8"), usedforsecurity=False).hexdigest()
 
 
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
@@ -167,7 +132,6 @@ class BatchWriter:
     tables: Sequence[str]
     counts: dict[str, ObjectCounts] = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)
-    _quarantine: list[tuple] = field(default_factory=list)
 
     def __enter__(self) -> BatchWriter:
         ensure_raw_schema(self.conn)
@@ -191,7 +155,11 @@ class BatchWriter:
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is None:
-            self._write_quarantine()
+            try:
+                self._refuse_other_days()
+            except ContractError as error:
+                self._tx.__exit__(type(error), error, error.__traceback__)
+                raise
             self._write_manifest()
             self.conn.cursor().executemany(
                 "insert into raw.batch_tables values (%s, %s, %s, %s, %s)",
@@ -223,55 +191,39 @@ class BatchWriter:
         ).fetchone()[0]
         return estimated < 0 or 10 * self.table_rows.get(table, 0) >= estimated
 
+    def _refuse_other_days(self) -> None:
+        """Stop a batch where most rows lie on other days than its own: a wrong file
+        pattern, day column or time zone, not late data (each such row is already
+        quarantined with its day; a few of them land the rest)."""
+        read = sum(c.rows_read - c.rows_skipped for c in self.counts.values())
+        if not read:
+            return
+        elsewhere = self.conn.execute(
+            "select count(*) from raw.quarantine where source_system = %s and batch_date = %s"
+            " and rule = %s",
+            (self.batch.source_system, self.batch.batch_date, OTHER_DAY_RULE),
+        ).fetchone()[0]
+        if 2 * elsewhere > read:
+            batch = self.batch
+            examples = self.conn.execute(
+                "select reason from raw.quarantine where source_system = %s and batch_date = %s"
+                " and rule = %s order by source_object, source_position limit 3",
+                (batch.source_system, batch.batch_date, OTHER_DAY_RULE),
+            ).fetchall()
+            raise ContractError(
+                batch.source_system,
+                batch.batch_id,
+                OTHER_DAY_RULE,
+                f"{elsewhere} of the {read} rows read for {batch.batch_date} lie on other days,"
+                f" e.g. {'; '.join(r[0] for r in examples)}. Nothing of the batch is landed:"
+                " is the mapping's file_pattern, day_column or time zone right?",
+            )
+
     def register_object(self, source_object: str, file_checksum: str | None = None) -> None:
         """Record a source object even if it holds no rows (an empty page or file)."""
         counts = self.counts.setdefault(source_object, ObjectCounts())
         if file_checksum is not None:
             counts.file_checksum = file_checksum
-
-    def land(self, table: str, columns: Sequence[str], rows: Iterable[SourceRow]) -> None:
-        """COPY the parsed rows into raw.<table>; rejected rows wait for the quarantine."""
-        batch = self.batch
-        lineage = (batch.source_system, batch.batch_id, batch.batch_date, batch.extracted_at)
-        copy_sql = sql.SQL("copy raw.{} ({}) from stdin").format(
-            sql.Identifier(table),
-            sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
-        )
-        self.table_rows.setdefault(table, 0)
-        with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
-            for row in rows:
-                counts = self.counts.setdefault(row.source_object, ObjectCounts())
-                counts.rows_read += 1
-                if row.values is None:
-                    counts.rows_quarantined += 1
-                    self._quarantine.append(
-                        (
-                            batch.source_system,
-                            row.source_object,
-                            row.position,
-                            batch.batch_id,
-                            batch.batch_date,
-                            quarantine_rule(row.reason),
-                            row.reason,
-                            row.raw_text,
-                            batch.extracted_at,
-                        )
-                    )
-                    continue
-                counts.rows_loaded += 1
-                self.table_rows[table] += 1
-                copy.write_row(
-                    (
-                        *row.values,
-                        lineage[0],
-                        row.source_object,
-                        row.position,
-                        lineage[1],
-                        lineage[2],
-                        lineage[3],
-                        content_hash(row.raw_text),
-                    )
-                )
 
     def land_checked(
         self,
@@ -309,21 +261,27 @@ class BatchWriter:
             with loaded as (
                 insert into raw.{table} ({targets})
                 select {values}, %(system)s, {origin}, %(batch_id)s, %(day)s, %(at)s, md5(line)
-                from ({everything}) as c where reason is null
+                from ({everything}) as c where reason is null and not skipped
                 returning source_object, source_position
+            ),
+            rest as (
+                select * from ({quarantine}) as c where reason is not null or skipped
             ),
             quarantined as (
                 insert into raw.quarantine (source_system, source_object, source_position,
-                    batch_id, batch_date, rule, reason, raw_text, extracted_at)
+                    batch_id, batch_date, rule, reason, raw_text, extracted_at, raw_table,
+                    record_key, record_version_at, record_version_number)
                 select %(system)s, {origin}, %(batch_id)s, %(day)s, raw.quarantine_rule(reason),
-                    reason, line, %(at)s
-                from ({quarantine}) as c where reason is not null
+                    reason, line, %(at)s, %(table)s, record_key, record_version_at,
+                    record_version_number
+                from rest as c where not skipped
                 returning source_object
             )
-            select source_object, sum(landed)::bigint, sum(1 - landed)::bigint
+            select source_object, sum(landed)::bigint, sum(bad)::bigint, sum(skip)::bigint
             from (
-                select source_object, 1 as landed from loaded
-                union all select source_object, 0 from quarantined
+                select source_object, 1 as landed, 0 as bad, 0 as skip from loaded
+                union all select source_object, 0, 1, 0 from quarantined
+                union all select {skipped_object}, 0, 0, 1 from rest as c where skipped
             ) as written
             group by source_object
             """
@@ -332,6 +290,7 @@ class BatchWriter:
             targets=sql.SQL(", ").join(map(sql.Identifier, (*columns, *LINEAGE_COLUMNS))),
             values=sql.SQL(", ").join(map(sql.Identifier, columns)),
             origin=sql.SQL(origin),
+            skipped_object=sql.SQL("c.source_object" if source_object is None else "%(object)s"),
             # The compiled query holds '%' only in literals (strftime formats): escape them.
             everything=sql.SQL(checked(lines).replace("%", "%%")),
             quarantine=sql.SQL(checked(rest).replace("%", "%%")),
@@ -344,14 +303,16 @@ class BatchWriter:
                 "day": batch.batch_date,
                 "at": batch.extracted_at,
                 "object": source_object,
+                "table": table,
             },
         ).fetchall()
         self.table_rows.setdefault(table, 0)
-        for name, loaded, quarantined in written:
+        for name, loaded, quarantined, skipped in written:
             counts = self.counts.setdefault(name, ObjectCounts())
-            counts.rows_read += loaded + quarantined
+            counts.rows_read += loaded + quarantined + skipped
             counts.rows_loaded += loaded
             counts.rows_quarantined += quarantined
+            counts.rows_skipped += skipped
             self.table_rows[table] += loaded
 
     def summary(self) -> BatchSummary:
@@ -362,22 +323,9 @@ class BatchWriter:
             rows_read=sum(c.rows_read for c in self.counts.values()),
             rows_loaded=sum(c.rows_loaded for c in self.counts.values()),
             rows_quarantined=sum(c.rows_quarantined for c in self.counts.values()),
+            rows_skipped=sum(c.rows_skipped for c in self.counts.values()),
             objects=len(self.counts),
         )
-
-    def _write_quarantine(self) -> None:
-        if not self._quarantine:
-            return
-        columns = (
-            "source_system, source_object, source_position, batch_id, batch_date, rule, reason,"
-            " raw_text, extracted_at"
-        )
-        with (
-            self.conn.cursor() as cur,
-            cur.copy(f"copy raw.quarantine ({columns}) from stdin") as copy,
-        ):
-            for record in self._quarantine:
-                copy.write_row(record)
 
     def _write_manifest(self) -> None:
         batch = self.batch
@@ -385,8 +333,8 @@ class BatchWriter:
             cur.executemany(
                 "insert into raw.batch_manifest (batch_id, source_system, source_object,"
                 " batch_date, interval_start, interval_end, rows_read, rows_loaded,"
-                " rows_quarantined, file_checksum, extracted_at)"
-                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " rows_quarantined, rows_skipped, file_checksum, extracted_at)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                 [
                     (
                         batch.batch_id,
@@ -398,6 +346,7 @@ class BatchWriter:
                         c.rows_read,
                         c.rows_loaded,
                         c.rows_quarantined,
+                        c.rows_skipped,
                         c.file_checksum,
                         batch.extracted_at,
                     )

@@ -15,10 +15,12 @@ create table if not exists raw.batch_manifest (
     rows_read integer not null,
     rows_loaded integer not null,
     rows_quarantined integer not null,
+    rows_skipped integer not null default 0,
     file_checksum text,
     extracted_at timestamptz not null,
     primary key (source_system, batch_date, source_object),
-    check (rows_read = rows_loaded + rows_quarantined)
+    constraint batch_manifest_rows_accounted
+    check (rows_read = rows_loaded + rows_quarantined + rows_skipped)
 );
 
 -- Rows landed per raw table per batch: the row count each table's batch must show.
@@ -39,7 +41,13 @@ create table if not exists raw.quarantine (
     batch_date date not null,
     reason text not null,
     raw_text text,
-    extracted_at timestamptz not null
+    extracted_at timestamptz not null,
+    -- Of a versioned record (a ticket): its key and version time where they could be
+    -- read, so a newer version that was quarantined withholds the older one.
+    raw_table text,
+    record_key text,
+    record_version_at timestamptz,
+    record_version_number integer
 );
 create index if not exists quarantine_batch on raw.quarantine (source_system, batch_date);
 
@@ -115,11 +123,13 @@ create table if not exists raw.crm_tickets (
     first_response_at timestamptz,
     resolved_at timestamptz,
     sla_due_at timestamptz,
+    is_sla_met boolean,
     reopen_count integer,
     is_complaint boolean,
     complaint_cause text,
     complained_agent_id text,
     updated_at timestamptz,
+    version_number integer,
     source_system text not null,
     source_object text not null,
     source_position text not null,
@@ -256,6 +266,20 @@ create table if not exists raw.supervisor_inputs (
 alter table raw.quarantine add column if not exists rule text;
 alter table raw.call_center_contacts add column if not exists queue_seconds integer;
 alter table raw.call_center_contacts add column if not exists quality_flags text;
+alter table raw.quarantine add column if not exists record_key text;
+alter table raw.quarantine add column if not exists record_version_at timestamptz;
+alter table raw.quarantine add column if not exists record_version_number integer;
+alter table raw.quarantine add column if not exists raw_table text;
+create index if not exists quarantine_record_key on raw.quarantine (raw_table, record_key)
+where record_key is not null;
+alter table raw.crm_tickets add column if not exists is_sla_met boolean;
+alter table raw.crm_tickets add column if not exists version_number integer;
+alter table raw.batch_manifest add column if not exists rows_skipped integer not null default 0;
+-- Rows read = landed + quarantined + skipped (lines that are no records of the source).
+alter table raw.batch_manifest drop constraint if exists batch_manifest_check;
+alter table raw.batch_manifest drop constraint if exists batch_manifest_rows_accounted;
+alter table raw.batch_manifest add constraint batch_manifest_rows_accounted
+check (rows_read = rows_loaded + rows_quarantined + rows_skipped);
 
 do $$
 declare
@@ -289,8 +313,7 @@ on raw.crm_team_assignments (assignment_id, batch_date);
 create index if not exists qa_rectifications_rectification_id
 on raw.qa_rectifications (rectification_id);
 
--- Helpers of the set-based landing (extractors/csv_landing.py): the same readings as the
--- Python reference (extractors/mapping.RowParser, warehouse/landing.quarantine_rule).
+-- Helpers of the set-based landing (extractors/mapping_sql.py).
 
 -- A line's CSV fields, each stripped of surrounding whitespace, when it holds quotes or
 -- blanks to strip (other lines are split by string_to_array): for ("a ""b""" , c ) it

@@ -112,23 +112,33 @@
 
 {#- The keys an incremental staging model reads again: those found in the batches landed
     since the last build, or whose built row came from them. -#}
-{% macro changed_keys(source_relation, source, key) -%}
+{% macro changed_keys(source_relation, source, key, quarantined=false) -%}
     select changed.{{ key }} from {{ source_relation }} as changed
     where changed.batch_date >= {{ batches_rebuilt_from(source) }}
     union
     select built.{{ key }} from {{ this }} as built
     where built.batch_date >= {{ batches_rebuilt_from(source) }}
+    {%- if quarantined %}
+        -- A version quarantined in a changed batch may withhold the key's built row.
+        union
+        select bad.record_key from {{ source('landing', 'quarantine') }} as bad
+        where
+            bad.source_system = '{{ source }}'
+            and bad.batch_date >= {{ batches_rebuilt_from(source) }}
+            and bad.raw_table = '{{ source_relation.identifier }}'
+            and bad.record_key is not null
+    {%- endif %}
 {%- endmacro %}
 
 {#- The rows of `source_relation` an incremental staging model re-reads: every version of
     each key found in the batches landed since the last build, or whose built row came
     from them (older versions included: the latest is chosen again). -#}
-{% macro versions_of_changed_keys(source_relation, source, key) -%}
+{% macro versions_of_changed_keys(source_relation, source, key, quarantined=false) -%}
     {%- if is_incremental() %}
         -- One index lookup per changed key (lateral): the cost follows the changes, not
         -- the size of the raw table.
         select versions.*
-        from ({{ changed_keys(source_relation, source, key) }}) as keys
+        from ({{ changed_keys(source_relation, source, key, quarantined) }}) as keys
         cross join lateral (
             select * from {{ source_relation }} as landed
             where landed.{{ key }} = keys.{{ key }}

@@ -5,6 +5,7 @@ with
 
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
+    where is_withheld is not true  -- its newest version was quarantined
 ),
 
 final as (

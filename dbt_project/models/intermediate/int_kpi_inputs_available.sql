@@ -1,14 +1,23 @@
 -- One row: which KPI inputs the configured sources can provide. A source that has never
--- delivered a batch, or a field its vendor does not export (hold, wrap-up), makes the
--- KPIs built on it "not available" (NULL) downstream, never zero.
+-- delivered a batch, a table it does not deliver (a CRM without ticket events), or a field
+-- its vendor does not export (hold, wrap-up, a ticket's first response) makes the KPIs
+-- built on it "not available" (NULL) downstream, never zero.
 with
 
 batches as (
     select * from {{ ref('stg_landing__batches') }}
 ),
 
+batch_tables as (
+    select * from {{ source('landing', 'batch_tables') }}
+),
+
 contacts as (
     select * from {{ ref('stg_call_center__contacts') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_crm__tickets') }}
 ),
 
 sources as (
@@ -38,6 +47,26 @@ contact_fields as (
         ) as has_acw
 ),
 
+ticket_fields as (
+    select
+        exists(
+            select from batch_tables
+            where batch_tables.raw_table = 'crm_tickets'
+        ) as has_tickets,
+        exists(
+            select from batch_tables
+            where batch_tables.raw_table = 'crm_ticket_events'
+        ) as has_ticket_events,
+        exists(
+            select from tickets
+            where tickets.first_response_at is not null
+        ) as has_first_response,
+        exists(
+            select from tickets
+            where tickets.is_complaint is not null
+        ) as has_complaints
+),
+
 final as (
     select
         sources.has_call_center,
@@ -47,9 +76,14 @@ final as (
         sources.has_supervisor,
         contact_fields.has_queue_wait,
         contact_fields.has_hold,
-        contact_fields.has_acw
+        contact_fields.has_acw,
+        ticket_fields.has_tickets,
+        ticket_fields.has_first_response,
+        ticket_fields.has_ticket_events and ticket_fields.has_first_response as has_operation_errors,
+        ticket_fields.has_complaints
     from sources
     cross join contact_fields
+    cross join ticket_fields
 )
 
 select * from final

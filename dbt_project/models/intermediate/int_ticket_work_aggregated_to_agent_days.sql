@@ -7,9 +7,11 @@ with
 
 tickets as (
     select * from {{ ref('stg_crm__tickets') }}
-    {%- if is_incremental() %}
-        where {{ on_or_after_local_day('first_response_at', days_rebuilt_from('tickets')) }}
-    {%- endif %}
+    where
+        is_withheld is not true  -- its newest version was quarantined
+        {%- if is_incremental() %}
+            and {{ on_or_after_local_day('first_response_at', days_rebuilt_from('tickets')) }}
+        {%- endif %}
 ),
 
 events as (

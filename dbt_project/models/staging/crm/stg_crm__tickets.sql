@@ -1,6 +1,11 @@
--- One row per ticket in its latest known state. Customer names are replaced by a keyed hash.
+-- One row per ticket in its latest known valid state (newest by update time, then the
+-- CRM's version number). Customer names are replaced by a keyed hash. A ticket whose
+-- newest known version was quarantined (raw.quarantine keeps its key and version) is
+-- withheld (is_withheld): its older valid version is kept here but counts in no KPI
+-- until a valid newer version arrives, and the audit lists it.
 -- Incremental: a build re-reads every version of each ticket found in the batches landed
--- since the last build (or whose built row came from them) and keeps its latest.
+-- (or quarantined) since the last build, or whose built row came from them, and keeps
+-- its latest.
 -- Statistics are refreshed first (post-hook), before the anti-join reads them.
 {{ config(
     materialized='incremental',
@@ -20,11 +25,38 @@
 with
 
 source as (
-    {{ versions_of_changed_keys(source('crm', 'crm_tickets'), 'crm', 'ticket_id') }}
+    {{ versions_of_changed_keys(source('crm', 'crm_tickets'), 'crm', 'ticket_id', quarantined=true) }}
+),
+
+quarantined as (
+    select * from {{ source('landing', 'quarantine') }}
+    where raw_table = 'crm_tickets' and record_key is not null
 ),
 
 latest as (
-    {{ latest_per_key('source', 'ticket_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
+    {{ latest_per_key('source', 'ticket_id',
+        'updated_at desc, version_number desc nulls last, batch_date desc, extracted_at desc') }}
+),
+
+withheld as (
+    -- A quarantined version as new as the kept one or newer (or of unreadable time).
+    select distinct latest.ticket_id
+    from latest
+    inner join quarantined
+        on
+            quarantined.record_key = latest.ticket_id
+            and (
+                quarantined.record_version_at is null
+                or quarantined.record_version_at > latest.updated_at
+                or (
+                    quarantined.record_version_at = latest.updated_at
+                    and (
+                        quarantined.record_version_number is null
+                        or latest.version_number is null
+                        or quarantined.record_version_number >= latest.version_number
+                    )
+                )
+            )
 ),
 
 final as (
@@ -40,7 +72,10 @@ final as (
         complaint_cause,
         {{ pii_hash('customer_name') }} as customer_name_key,
         reopen_count,
+        version_number,
         is_complaint,
+        is_sla_met,
+        latest.ticket_id in (select withheld.ticket_id from withheld) as is_withheld,
         created_at,
         first_response_at,
         resolved_at,

@@ -1,4 +1,4 @@
-"""HTTP client of the CRM REST API: pagination and retries for transient errors."""
+"""HTTP client of a paginated JSON REST API: pagination and retries for transient errors."""
 
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ log = logging.getLogger(__name__)
 TRANSIENT_STATUS = {429, 500, 502, 503, 504}
 
 
-class CrmApiError(RuntimeError):
+class ApiError(RuntimeError):
     pass
 
 
 @dataclass(frozen=True)
-class CrmClient:
+class RestClient:
     base_url: str
     page_size: int = 500
     attempts: int = 4
@@ -43,7 +43,7 @@ class CrmClient:
         while page is not None:
             if page in seen:
                 # A page served twice would land its records twice (or loop for ever).
-                raise CrmApiError(f"GET {path}: next page {page!r} was already read")
+                raise ApiError(f"GET {path}: next page {page!r} was already read")
             seen.add(page)
             query = urlencode(
                 {**(params or {}), page_param: page, page_size_param: page_size or self.page_size}
@@ -60,13 +60,13 @@ class CrmClient:
                     return json.load(response)
             except urllib.error.HTTPError as error:
                 if error.code not in TRANSIENT_STATUS or attempt == self.attempts:
-                    raise CrmApiError(f"GET {url} failed with HTTP {error.code}") from error
+                    raise ApiError(f"GET {url} failed with HTTP {error.code}") from error
                 wait = float(
                     error.headers.get("Retry-After") or self.backoff_seconds * 2 ** (attempt - 1)
                 )
             except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 if attempt == self.attempts:
-                    raise CrmApiError(f"GET {url} failed: {error}") from error
+                    raise ApiError(f"GET {url} failed: {error}") from error
                 wait = self.backoff_seconds * 2 ** (attempt - 1)
             log.warning(
                 "CRM GET %s: transient failure, attempt %s, retrying in %.1fs", url, attempt, wait
