@@ -88,7 +88,8 @@ def first_unassignable(
         select position, case when f is null then 'not a record'
             when cardinality(f) <> {width}
             then cardinality(f) || ' fields, the header has {width}' else {day_reason} end
-        from (select {fields} as f, position from {relation} where line is not null) as lines
+        from (select {fields} as f, position, ordinal from {relation} where line is not null)
+            as lines
         where f is null or cardinality(f) <> {width} or not ({day_ok})
         order by ordinal limit 1
         """.replace("%", "%%")

@@ -121,7 +121,7 @@
     {%- if quarantined %}
         -- A version quarantined in a changed batch may withhold the key's built row.
         union
-        select bad.record_key from {{ source('landing', 'quarantine') }} as bad
+        select bad.record_key from {{ builtins.source('landing', 'quarantine') }} as bad
         where
             bad.source_system = '{{ source }}'
             and bad.batch_date >= {{ batches_rebuilt_from(source) }}

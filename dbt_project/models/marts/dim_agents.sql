@@ -3,7 +3,8 @@
 -- the new team from the 12th. valid_from is inclusive, valid_to exclusive (NULL while
 -- current). The history comes from the CRM's team assignments; an agent on the roster
 -- without any assignment gets one row for the roster's team. Anyone who did work without
--- being on the roster gets one row without a team (a call-center-only install: everyone).
+-- being on the roster gets one row without a team (a call-center-only install, or a CRM
+-- that delivers tickets without a roster: everyone).
 with recursive
 
 agents as (
@@ -71,35 +72,57 @@ named_at_work (agent_id) as (
     where named_at_work.agent_id is not null
 ),
 
+-- The agents the other sources name (a CRM's tickets without a roster, surveys, QA):
+-- their tables are far smaller than the contacts.
+named_elsewhere (agent_id) as (
+    select assignee_agent_id from {{ ref('stg_crm__tickets') }}
+    union
+    select complained_agent_id from {{ ref('stg_crm__tickets') }}
+    union
+    select responsible_agent_id from {{ ref('stg_crm__ticket_events') }}
+    union
+    select agent_id from {{ ref('stg_survey__responses') }}
+    union
+    select agent_id from {{ ref('stg_qa__inspections') }}
+    union
+    select agent_id from {{ ref('stg_qa__rectifications') }}
+),
+
 unrostered as (
-    select named_at_work.agent_id
-    from named_at_work
+    select named.agent_id
+    from (
+        select named_at_work.agent_id from named_at_work
+        union
+        select named_elsewhere.agent_id from named_elsewhere
+    ) as named
     where
-        named_at_work.agent_id is not null
+        named.agent_id is not null
         and not exists (
             select from agents
-            where agents.agent_id = named_at_work.agent_id
+            where agents.agent_id = named.agent_id
         )
 ),
 
 seen_only_at_work as (
     select
-        contacts.agent_id,
+        unrostered.agent_id,
         null as team_id,
-        contacts.agent_id as agent_name,
+        unrostered.agent_id as agent_name,
         null as team_name,
         null as business_line,
         null as supervisor_name,
         null as lead_name,
-        mode() within group (order by contacts.channel) as primary_channel,
+        (
+            select mode() within group (order by contacts.channel)
+            from {{ ref('stg_call_center__contacts') }} as contacts
+            where contacts.agent_id = unrostered.agent_id
+        ) as primary_channel,
         false as is_in_roster,
         null::date as hired_on,
         null::date as left_on,
         date '1900-01-01' as valid_from,
         null::date as valid_to
-    from {{ ref('stg_call_center__contacts') }} as contacts
-    where contacts.agent_id in (select unrostered.agent_id from unrostered)
-    group by contacts.agent_id
+    from unrostered
 ),
 
 unioned as (

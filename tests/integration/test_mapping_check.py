@@ -1,4 +1,5 @@
-"""The check command reads a real export with its mapping, with no warehouse."""
+"""The check command lands a real export with its mapping, as the extract would, in a
+transaction it rolls back: its report is what the landing does, and nothing stays."""
 
 import csv
 import subprocess
@@ -11,12 +12,15 @@ from extractors.mapping import load_mapping
 from extractors.mapping_check import check_file
 from extractors.settings import enabled_sources
 from tests.conftest import REPO_ROOT
+from warehouse.connection import connect
+
+pytestmark = pytest.mark.integration
 
 EXPORT = REPO_ROOT / "data" / "anonymous_bank" / "data_anonymous_bank_february.txt"
 MAPPING = REPO_ROOT / "mappings" / "anonymous_bank" / "call_center.yml"
 
 
-def test_the_check_accounts_for_every_row_of_the_real_export():
+def test_the_check_accounts_for_every_row_of_the_real_export(clean_warehouse):
     report = check_file(load_mapping(MAPPING), EXPORT)
     with EXPORT.open() as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
@@ -29,6 +33,10 @@ def test_the_check_accounts_for_every_row_of_the_real_export():
     no_server = sum(1 for r in rows if r["outcome"] == "AGENT" and r["server"] == "NO_SERVER")
     assert report.quarantined["an answered contact needs an agent: none given"] == no_server == 491
     assert len(report.rows_by_day) == 28
+    assert "days: 28 (1999-02-01 .. 1999-02-28), one batch each" in report.render()
+    # Landed and rolled back: the warehouse holds nothing of it.
+    with connect() as conn:
+        assert conn.execute("select count(*) from raw.call_center_contacts").fetchone()[0] == 0
     assert report.flags["hang_up_with_service_time"] == 97
     text = report.render()
     assert "not available from this source (land as NULL): hold_seconds, acw_seconds" in text
@@ -37,7 +45,7 @@ def test_the_check_accounts_for_every_row_of_the_real_export():
     assert not any(caller in text for caller in caller_ids)
 
 
-def test_the_cli_prints_the_report_and_refuses_a_broken_mapping(tmp_path):
+def test_the_cli_prints_the_report_and_refuses_a_broken_mapping(tmp_path, warehouse_url):
     command = [
         sys.executable,
         "-m",
@@ -82,7 +90,7 @@ def test_an_unknown_source_is_refused(monkeypatch):
         enabled_sources()
 
 
-def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path):
+def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path, warehouse_url):
     from simulator import exports
     from simulator.config import SimulationConfig
     from simulator.world import build_world
@@ -101,7 +109,7 @@ def test_a_json_lines_export_is_checked_with_personal_data_masked(tmp_path):
     assert not any(comment in report.render() for comment in comments)
 
 
-def test_database_and_api_mappings_are_checked_against_samples(tmp_path):
+def test_database_and_api_mappings_are_checked_against_samples(tmp_path, warehouse_url):
     import json as json_module
     from datetime import datetime
     from zoneinfo import ZoneInfo
