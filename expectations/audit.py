@@ -58,10 +58,11 @@ MART_TOTALS = {
     ),
     "coalesce(sum(email_contacts_handled), 0)": (
         "select count(*) from staging.stg_crm__tickets"
-        " where channel = 'email' and first_response_at is not null"
+        " where channel = 'email' and first_response_at is not null and not is_withheld"
     ),
     "coalesce(sum(tickets_handled_count), 0)": (
-        "select count(*) from staging.stg_crm__tickets where first_response_at is not null"
+        "select count(*) from staging.stg_crm__tickets"
+        " where first_response_at is not null and not is_withheld"
     ),
     "coalesce(sum(qa_inspection_count), 0)": "select count(*) from staging.stg_qa__inspections",
     "coalesce(sum(survey_response_count), 0)": (
@@ -115,10 +116,10 @@ class CheckResult:
 
 
 def _batches(conn: psycopg.Connection, day: date) -> list[tuple]:
-    """(source, batch, read, loaded, quarantined) of each source's batch for the day."""
+    """(source, batch, read, loaded, quarantined, skipped) of each source's batch for the day."""
     return conn.execute(
         "select source_system, min(batch_id), sum(rows_read), sum(rows_loaded),"
-        " sum(rows_quarantined) from raw.batch_manifest where batch_date = %s"
+        " sum(rows_quarantined), sum(rows_skipped) from raw.batch_manifest where batch_date = %s"
         " group by source_system order by source_system",
         (day,),
     ).fetchall()
@@ -148,7 +149,7 @@ def contract_checks(conn: psycopg.Connection, day: date) -> list[CheckResult]:
     roster = _table_exists(conn, "staging.stg_crm__agents") and _count(
         conn, "select count(*) from staging.stg_crm__agents"
     )
-    for source, batch_id, read, loaded, quarantined in _batches(conn, day):
+    for source, batch_id, read, loaded, quarantined, skipped in _batches(conn, day):
 
         def check(rule, success, observed, detail, kind="contract", source=source, batch=batch_id):
             results.append(
@@ -178,9 +179,9 @@ def contract_checks(conn: psycopg.Connection, day: date) -> list[CheckResult]:
         )
         check(
             "quarantined_rows_match_the_manifest",
-            in_quarantine == quarantined and read == loaded + quarantined,
+            in_quarantine == quarantined and read == loaded + quarantined + skipped,
             in_quarantine,
-            f"read {read} = landed {loaded} + quarantined {quarantined};"
+            f"read {read} = landed {loaded} + quarantined {quarantined} + skipped {skipped};"
             f" {in_quarantine} rows in raw.quarantine",
             "reconciliation",
         )
@@ -333,6 +334,25 @@ def reconciliation_checks(
                 str(orphans),
                 f"{orphans} surveyed phone/chat contacts were never delivered by the call"
                 " center (their responses are kept: they rate the agent they name)",
+            )
+        )
+    if _table_exists(conn, "staging.stg_crm__tickets"):
+        withheld = conn.execute(
+            "select count(*), string_agg(ticket_id, ', ' order by ticket_id)"
+            " filter (where rank <= 5) from (select ticket_id, row_number() over"
+            " (order by ticket_id) as rank from staging.stg_crm__tickets where is_withheld) as w"
+        ).fetchone()
+        results.append(
+            CheckResult(
+                "warning",
+                "stg_crm__tickets",
+                "newest_ticket_versions_are_valid",
+                withheld[0] == 0,
+                str(withheld[0]),
+                f"{withheld[0]} tickets are withheld from the KPIs: their newest version is"
+                f" quarantined (raw.quarantine, record_key), e.g. {withheld[1]}"
+                if withheld[0]
+                else "",
             )
         )
     for total, staged_sql in MART_TOTALS.items():

@@ -15,9 +15,10 @@ create table if not exists raw.batch_manifest (
     rows_read integer not null,
     rows_loaded integer not null,
     rows_quarantined integer not null,
-    rows_skipped integer not null default 0,
     file_checksum text,
     extracted_at timestamptz not null,
+    -- Added later, at the end where an existing warehouse's ALTER puts it.
+    rows_skipped integer not null default 0,
     primary key (source_system, batch_date, source_object),
     constraint batch_manifest_rows_accounted
     check (rows_read = rows_loaded + rows_quarantined + rows_skipped)
@@ -123,20 +124,21 @@ create table if not exists raw.crm_tickets (
     first_response_at timestamptz,
     resolved_at timestamptz,
     sla_due_at timestamptz,
-    is_sla_met boolean,
     reopen_count integer,
     is_complaint boolean,
     complaint_cause text,
     complained_agent_id text,
     updated_at timestamptz,
-    version_number integer,
     source_system text not null,
     source_object text not null,
     source_position text not null,
     batch_id text not null,
     batch_date date not null,
     extracted_at timestamptz not null,
-    content_hash text not null
+    content_hash text not null,
+    -- Added later, at the end where an existing warehouse's ALTER puts them.
+    is_sla_met boolean,
+    version_number integer
 );
 
 create table if not exists raw.qa_inspections (
