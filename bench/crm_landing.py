@@ -7,11 +7,12 @@ the tickets' lookback re-reads changes) served by the simulated CRM API in a pro
 own, landed into a database `ccp_bench_crm` of the warehouse server (WAREHOUSE_URL or the
 embedded one) two ways, `--repeat` times in rotation after an untimed warm-up of each:
 
-- set-based: `extractors.crm.extract.run` (each JSON record cut into its mapped texts in
-  Python and COPYed; typed, checked and quarantined by the compiled mapping in SQL);
-- record-by-record: the same pages through `page_rows` (RowParser and the CRM's checks in
-  Python) and `BatchWriter.land` (COPY of the typed rows), the landing before this change
-  and still the one of a mapping SQL cannot read (`land_endpoint(..., set_based=False)`).
+- set-based: `extractors.daily.land_mappings` (each JSON record cut into its mapped texts
+  in Python and COPYed; typed, checked and quarantined by the compiled mapping in SQL);
+- record-by-record: the same pages (`extractors.deliveries.api_pages`) through the test
+  reference's `page_rows` (RowParser and the CRM's checks in Python) and `land_rows` (COPY
+  of the typed rows), tests/reference_reading.py: the landing before the set-based one.
+  (It does not hold tickets and events to their batch's day, as the set-based one does.)
 
 Both fetch the same pages over HTTP, so the difference is the landing itself.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -30,17 +32,25 @@ from common import bench_database, crm_api
 from cli import environment  # the project is installed in .venv (make install)
 
 DAY = date(2026, 10, 8)
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _record_by_record(conn, batch, client, mappings) -> None:
-    from extractors.crm.extract import endpoint_pages, land_endpoint
-    from extractors.crm.parse import CRM_TABLES
+def _record_by_record(conn, batch, url: str, mappings) -> None:
+    from extractors.daily import table_columns
+    from extractors.deliveries import api_pages
+    from extractors.rest_client import RestClient
+    from tests.reference_reading import RowParser, land_rows, page_rows
     from warehouse.landing import BatchWriter
 
-    with BatchWriter(conn, batch, list(CRM_TABLES)) as writer:
-        for table in CRM_TABLES:
-            pages = endpoint_pages(client, batch, mappings[table])
-            land_endpoint(writer, table, pages, mappings[table], set_based=False)
+    client = RestClient(url)
+    with BatchWriter(conn, batch, list(mappings)) as writer:
+        for table, mapping in mappings.items():
+            parser = RowParser(mapping)
+            data_key = mapping.delivery.data_key
+            for source_object, payload in api_pages(client, batch, mapping.delivery):
+                writer.register_object(source_object)
+                rows = page_rows(source_object, payload, parser, data_key)
+                land_rows(writer, table, table_columns(table), rows)
 
 
 def main() -> None:
@@ -49,11 +59,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     environment.prepare()
+    sys.path.insert(0, str(REPO_ROOT))  # the record-by-record reading is the tests' reference
     from extractors.batch import make_batch
-    from extractors.crm import extract
-    from extractors.crm.client import CrmClient
-    from extractors.crm.parse import CRM_TABLES
-    from extractors.mapping import load_mapping
+    from extractors.daily import land_mappings, source_mappings
+    from extractors.deliveries import Places
     from extractors.settings import DEFAULT_MAPPINGS
     from simulator import exports
     from simulator.config import SimulationConfig
@@ -61,12 +70,12 @@ def main() -> None:
     from warehouse.connection import connect
 
     url = bench_database("ccp_bench_crm")
-    mappings = {t: load_mapping(DEFAULT_MAPPINGS / f"{t}.yml") for t in CRM_TABLES}
+    mappings = source_mappings("crm", DEFAULT_MAPPINGS)
     methods = {
-        "set-based": lambda conn, batch, client: extract.run(conn, batch, client, mappings),
-        "record-by-record": lambda conn, batch, client: _record_by_record(
-            conn, batch, client, mappings
+        "set-based": lambda conn, batch, api: land_mappings(
+            conn, batch, mappings, Places(Path("."), api_url=api)
         ),
+        "record-by-record": lambda conn, batch, api: _record_by_record(conn, batch, api, mappings),
     }
     seconds: dict[str, list[float]] = {m: [] for m in methods}
     with tempfile.TemporaryDirectory(prefix="ccp-bench-") as tmp:
@@ -76,7 +85,6 @@ def main() -> None:
         )
         exports.write_crm(build_world(config), folder)
         with crm_api(folder) as api:
-            client = CrmClient(api)
             for attempt in range(args.repeat + 1):
                 order = list(methods) if attempt % 2 == 0 else list(reversed(methods))
                 for method in order:
@@ -85,7 +93,7 @@ def main() -> None:
                     )
                     with connect(url) as conn:
                         started = time.perf_counter()
-                        methods[method](conn, batch, client)
+                        methods[method](conn, batch, api)
                         elapsed = time.perf_counter() - started
                         rows = conn.execute(
                             "select sum(rows_read) from raw.batch_manifest"

@@ -27,7 +27,7 @@ METHODS = {"pipeline": land_pipeline, "pandas": land_pandas}
 
 def _child(method: str, url: str, folder: str, path: str, out) -> None:
     # What every method imports is loaded first, so it counts in the baseline, not the peak.
-    for module in ("psycopg", "extractors.call_center.extract"):
+    for module in ("psycopg", "extractors.daily"):
         importlib.import_module(module)
     before = _high_water_kib()
     METHODS[method](url, Path(folder), Path(path))

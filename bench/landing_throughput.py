@@ -8,8 +8,8 @@ side, in a database `ccp_bench` of the warehouse server (WAREHOUSE_URL or the em
 one), `--repeat` times in rotation, and the median rows per second of each is printed
 with its ratio to the bare COPY:
 
-- pipeline: `extractors.call_center.extract.run` (vendor mapping, parse and validate every
-  field, lineage and content hash per row, manifest, quarantine, ANALYZE);
+- pipeline: `extractors.daily.land_mappings` (vendor mapping compiled to SQL: parse and
+  validate every field, lineage and content hash per row, manifest, quarantine, ANALYZE);
 - copy: PostgreSQL `COPY ... FROM STDIN (FORMAT csv, HEADER)` of the file into a plain
   table of text columns (the physical limit: no parsing in Python at all);
 - pandas: `pandas.read_csv` then `DataFrame.to_sql` (SQLAlchemy, default inserts, in
@@ -57,7 +57,8 @@ def _delivery(folder: Path, agents: int, copies: int) -> tuple[Path, int]:
 
 def land_pipeline(url: str, folder: Path, path: Path) -> None:
     from extractors.batch import make_batch
-    from extractors.call_center.extract import run
+    from extractors.daily import land_mappings
+    from extractors.deliveries import Places
     from extractors.mapping import load_mapping
     from extractors.settings import DEFAULT_MAPPINGS
     from warehouse.connection import connect
@@ -65,7 +66,7 @@ def land_pipeline(url: str, folder: Path, path: Path) -> None:
     mapping = load_mapping(DEFAULT_MAPPINGS / "call_center.yml")
     batch = make_batch("call_center", DAY, "Asia/Shanghai", "bench", "land", datetime.now(UTC))
     with connect(url) as conn:
-        summary = run(conn, batch, folder, mapping)
+        summary = land_mappings(conn, batch, {mapping.raw_table: mapping}, Places(folder))
     assert summary.rows_quarantined == 0, summary
 
 

@@ -38,6 +38,14 @@ from warehouse.landing import OTHER_DAY_RULE, Batch, BatchWriter, ContractError,
 
 Check = tuple[str, str]
 _ZIP = b"PK\x03\x04"
+# What a file is when it starts so: never a text export.
+_SIGNATURES = {
+    _ZIP: "a zip archive (a workbook?)",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) or other OLE2 file",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive",
+    b"\x89PNG": "a PNG image",
+}
 
 
 @dataclass(frozen=True)
@@ -104,12 +112,11 @@ def delivered_files(
     assert files is not None
     day = batch.batch_date
     if files.period == "month":
-        found = []
+        months: dict[Path, date] = {}
         for month in month_starts(day, files.months_back):
-            found += [
-                (p, month) for p in sorted(landing_dir.glob(month.strftime(files.file_pattern)))
-            ]
-        return found  # none is fine: a month's inputs arrive after it ends
+            for path in sorted(landing_dir.glob(month.strftime(files.file_pattern))):
+                months.setdefault(path, month)
+        return list(months.items())  # none is fine: a month's inputs arrive after it ends
     pattern = day.strftime(files.file_pattern)
     found = [p for p in sorted(landing_dir.glob(pattern)) if p.is_file()]
     if not found:
@@ -125,8 +132,10 @@ def _text_handle(path: Path, delivery, batch: Batch):
     """The file opened as text, refused if it is a workbook or another binary file."""
     with path.open("rb") as raw:
         head = raw.read(4096)
-    if head.startswith(_ZIP) or b"\0" in head:
-        what = "a zip archive (a workbook?)" if head.startswith(_ZIP) else "a binary file"
+    what = next((w for s, w in _SIGNATURES.items() if head.startswith(s)), None)
+    if what is None and head.count(b"\0") * 100 > len(head):
+        what = "a binary file"  # a stray NUL in a record is that record's quarantine
+    if what is not None:
         raise _fail(
             batch,
             "text_delivery",

@@ -27,7 +27,7 @@ from extractors.batch import day_bounds
 from extractors.deliveries import Places, land_table, page_records
 from extractors.mapping import ApiDelivery, SourceMapping, SqlDelivery
 from extractors.workbook import read_workbook
-from warehouse.landing import Batch, BatchWriter
+from warehouse.landing import Batch, BatchWriter, ensure_raw_schema
 
 MASK = "***"
 
@@ -139,15 +139,21 @@ def _days(mapping: SourceMapping, path: Path, day: date | None) -> list[date | N
         return sorted(days) or [day or date.today()]
     if day is not None:
         return [day]
-    pattern = Path(delivery.file_pattern).name
-    try:
-        named = datetime.strptime(path.name, pattern).date()
-    except ValueError:
-        raise ValueError(
-            f"{path.name} does not match the mapping's file_pattern {pattern!r}: give the"
-            " business day it holds with --day YYYY-MM-DD"
-        ) from None
-    return [named]
+    # The day (or month) from the file's name or its folders, as the pattern names it.
+    for part, named in zip(
+        reversed(Path(delivery.file_pattern).parts), reversed(path.resolve().parts), strict=False
+    ):
+        if "%" in part and not any(c in part for c in "*?["):
+            try:
+                return [datetime.strptime(named, part).date()]
+            except ValueError:
+                continue
+    if delivery.period == "month":
+        return [None]  # a workbook outside its month's folder: its rows, of any month
+    raise ValueError(
+        f"{path} does not match the mapping's file_pattern {delivery.file_pattern!r}: give"
+        " the business day it holds with --day YYYY-MM-DD"
+    )
 
 
 def _day_texts(mapping: SourceMapping, path: Path):
@@ -215,6 +221,7 @@ def check_file(
     own = conn is None
     conn = conn or connect()
     try:
+        ensure_raw_schema(conn)  # kept: the landing's schema, empty, as any first run makes it
         with conn.transaction(force_rollback=True):
             for batch_day in _days(mapping, path, day):
                 batch = _batch(mapping, batch_day, zone)

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extractors.batch import make_batch
-from extractors.call_center.extract import run
+from extractors.daily import land_mappings
+from extractors.deliveries import Places
 from extractors.mapping import load_mapping
 from extractors.settings import DEFAULT_MAPPINGS
 from simulator import exports
@@ -39,7 +40,7 @@ def _land(conn, folder, run_id):
     batch = make_batch(
         "call_center", DAY, "Asia/Shanghai", run_id, "extract_call_center", datetime.now(UTC)
     )
-    return run(conn, batch, folder, MAPPING)
+    return land_mappings(conn, batch, {MAPPING.raw_table: MAPPING}, Places(folder))
 
 
 def test_a_delivery_lands_with_lineage_quarantine_and_manifest(clean_warehouse, delivery):

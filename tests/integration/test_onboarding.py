@@ -153,7 +153,7 @@ def test_a_binary_file_given_as_csv_is_stopped(sample, tmp_path):
     with pytest.raises(ContractError, match="is a zip archive \\(a workbook\\?\\), not csv text"):
         _land(mapping, sample)
     path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
-    with pytest.raises(ContractError, match="rule 'text_delivery'.* is a binary file"):
+    with pytest.raises(ContractError, match="rule 'text_delivery'.* is a PNG image"):
         _land(mapping, sample)
 
 

@@ -1,10 +1,12 @@
 """The set-based landing of JSON records (the CRM's API pages, the survey's JSON lines)
-reads every record as the Python reference does (`page_rows` / `parse_lines`: RowParser
-and the contract's checks): the same values, the same quarantine reasons, the same lineage
-(object, position, record text and its hash) and the same manifest counts.
+reads every record as the Python reference does (`page_rows` / `survey_lines` of
+tests/reference_reading.py: RowParser and the contract's checks): the same values, the
+same quarantine reasons, the same lineage (object, position, record text and its hash) and
+the same manifest counts.
 
-Each case lands records through `extractors.json_landing.land_records` into PostgreSQL and
-compares every record with the record-at-a-time reading of the same input."""
+Each case lands records through `extractors.json_landing.land_records` (API pages) or
+`extractors.daily.land_mappings` (a JSON-lines file) into PostgreSQL and compares every
+record with the record-at-a-time reading of the same input."""
 
 from __future__ import annotations
 
@@ -15,20 +17,30 @@ from datetime import UTC, date, datetime
 import pytest
 
 from extractors.batch import make_batch
-from extractors.crm.parse import COLUMNS, SQL_CHECKS, page_records, page_rows
+from extractors.contracts import VERSIONED
+from extractors.crm.rules import TABLES as SQL_CHECKS
+from extractors.daily import land_mappings, table_columns
+from extractors.deliveries import Places
 from extractors.json_landing import land_records
-from extractors.mapping import RowParser, load_mapping
+from extractors.mapping import load_mapping
 from extractors.mapping_sql import CompiledMapping
 from extractors.settings import DEFAULT_MAPPINGS
-from extractors.survey import extract as survey
-from extractors.survey.parse import COLUMNS as SURVEY_COLUMNS
-from extractors.survey.parse import parse_lines
+from tests.reference_reading import (
+    CRM_COLUMNS,
+    SURVEY_COLUMNS,
+    RowParser,
+    page_records,
+    page_rows,
+    survey_lines,
+)
 from tests.sample_records import TICKET
 from warehouse.connection import connect
 from warehouse.landing import BatchWriter
 
 pytestmark = pytest.mark.integration
 DAY = date(2026, 10, 2)
+COLUMNS = {table: table_columns(table) for table in CRM_COLUMNS}
+assert COLUMNS == CRM_COLUMNS and table_columns("survey_responses") == SURVEY_COLUMNS
 
 
 def _tickets() -> list:
@@ -91,8 +103,18 @@ def _land(table: str, pages: list[tuple[str, list]]):
         with BatchWriter(conn, batch, [table]) as writer:
             for source_object, _ in pages:
                 writer.register_object(source_object)
-            records = page_records(pages)
-            land_records(writer, table, COLUMNS[table], compiled, SQL_CHECKS[table], records)
+            # The records as the landing cuts a page (extractors/deliveries.page_records):
+            # (page, index, text, record, no file date).
+            records = ((*record, None) for record in page_records(pages))
+            land_records(
+                writer,
+                table,
+                COLUMNS[table],
+                compiled,
+                SQL_CHECKS[table],
+                records,
+                versioned=VERSIONED.get(table),
+            )
         names = ", ".join(COLUMNS[table])
         landed = {
             (row[0], row[1]): row[2:]
@@ -244,6 +266,10 @@ def _survey_lines() -> list[str]:
     return [*lines, spaced, "", "   ", '{"response_id": "R91", "csat": ', "[1, 2]", "null", "42"]
 
 
+def _land_survey(conn, batch, folder, mapping):
+    return land_mappings(conn, batch, {mapping.raw_table: mapping}, Places(folder))
+
+
 def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse, tmp_path):
     mapping = load_mapping(DEFAULT_MAPPINGS / "survey.yml")
     path = tmp_path / DAY.strftime(mapping.delivery.file_pattern)
@@ -252,7 +278,7 @@ def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse
     path.write_bytes(text.encode())
     batch = make_batch("survey", DAY, mapping.timezone, "run", "extract", datetime.now(UTC))
     with connect() as conn:
-        summary = survey.run(conn, batch, tmp_path, mapping)
+        summary = _land_survey(conn, batch, tmp_path, mapping)
         names = ", ".join(SURVEY_COLUMNS)
         landed = {
             row[0]: row[1:]
@@ -267,7 +293,7 @@ def test_every_kind_of_survey_line_reads_as_the_python_reference(clean_warehouse
             ).fetchall()
         }
     with path.open(encoding="utf-8") as handle:
-        rows = list(parse_lines(handle, path.name, RowParser(mapping)))
+        rows = list(survey_lines(handle, path.name, RowParser(mapping)))
     assert quarantined == {r.position: (r.reason, r.raw_text) for r in rows if r.values is None}
     assert landed == {
         r.position: (hashlib.md5(r.raw_text.encode()).hexdigest(), *r.values)
@@ -294,7 +320,7 @@ def test_a_nul_or_a_lone_surrogate_quarantines_its_record_and_lands_the_rest(
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     batch = make_batch("survey", DAY, mapping.timezone, "run", "extract", datetime.now(UTC))
     with connect() as conn:
-        summary = survey.run(conn, batch, tmp_path, mapping)
+        summary = _land_survey(conn, batch, tmp_path, mapping)
         landed = conn.execute("select response_id from raw.survey_responses").fetchall()
         quarantined = conn.execute(
             "select source_position, reason, raw_text from raw.quarantine order by 1"

@@ -1,29 +1,57 @@
+"""An ACD export's lines as the landing reads them (extractors/daily.land_mappings into
+the warehouse), each read alike by the Python reference (tests/reference_reading.py)."""
+
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from extractors.call_center.extract import run
-from extractors.call_center.parse import COLUMNS, parse_lines
-from extractors.mapping import RowParser, load_mapping
+from extractors.daily import land_mappings, table_columns
+from extractors.deliveries import Places
+from extractors.mapping import load_mapping
 from extractors.settings import DEFAULT_MAPPINGS
 from simulator.exports import CALL_CENTER_HEADER
+from tests.reference_reading import RowParser, call_center_lines, kept_rows, landed_rows
+from warehouse.connection import connect
 from warehouse.landing import Batch, ContractError
 
+pytestmark = pytest.mark.integration
 TZ = ZoneInfo("Asia/Shanghai")
 MAPPING = load_mapping(DEFAULT_MAPPINGS / "call_center.yml")
+COLUMNS = table_columns("call_center_contacts")
 HEADER = list(CALL_CENTER_HEADER)
+FILE = "contacts_20261001.csv"
 GOOD = (
     "CC1,phone,phone_vip,AG0001,13800000000,2026-10-01 08:30:02,2026-10-01 08:30:32,"
     "2026-10-01 08:35:32,280,20,45,N,N,resolved,30"
 )
 
 
-def parse(*lines):
-    return list(parse_lines(lines, HEADER, "contacts_20261001.csv", RowParser(MAPPING)))
+def _land(conn, folder):
+    return land_mappings(conn, _batch(), {MAPPING.raw_table: MAPPING}, Places(folder))
 
 
-def test_a_good_row_is_typed_in_the_centers_time_zone():
+@pytest.fixture
+def parse(clean_warehouse, tmp_path):
+    """Land the lines as the day's export; the rows landed and quarantined, in line order,
+    which must be the reference's reading of the same lines."""
+
+    def parse(*lines):
+        path = tmp_path / "call_center" / FILE
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(",".join(HEADER) + "\n" + "\n".join(lines) + "\n", encoding="utf-8")
+        texts = {(FILE, str(number)): line for number, line in enumerate(lines, start=2)}
+        with connect() as conn:
+            _land(conn, tmp_path)
+            rows = landed_rows(conn, "call_center_contacts", COLUMNS, MAPPING.timezone, texts)
+        reference = call_center_lines(lines, HEADER, FILE, RowParser(MAPPING))
+        assert rows == kept_rows(reference)
+        return rows
+
+    return parse
+
+
+def test_a_good_row_is_typed_in_the_centers_time_zone(parse):
     [row] = parse(GOOD)
     assert row.reason is None
     assert row.position == "2" and row.raw_text == GOOD
@@ -51,7 +79,7 @@ def test_a_good_row_is_typed_in_the_centers_time_zone():
         ("CallID", "", "CallID: required value is missing"),
     ],
 )
-def test_malformed_rows_are_rejected_with_a_reason(column, value, reason):
+def test_malformed_rows_are_rejected_with_a_reason(parse, column, value, reason):
     fields = GOOD.split(",")
     fields[HEADER.index(column)] = value
     [row] = parse(",".join(fields))
@@ -60,12 +88,12 @@ def test_malformed_rows_are_rejected_with_a_reason(column, value, reason):
     assert row.raw_text == ",".join(fields)
 
 
-def test_a_row_with_the_wrong_number_of_fields_is_rejected():
+def test_a_row_with_the_wrong_number_of_fields_is_rejected(parse):
     [row] = parse(GOOD + ",extra")
     assert row.reason == "expected 15 fields, found 16"
 
 
-def test_an_abandoned_call_needs_no_agent():
+def test_an_abandoned_call_needs_no_agent(parse):
     fields = GOOD.split(",")
     for column, value in (
         ("AgentID", ""),
@@ -82,18 +110,22 @@ def test_an_abandoned_call_needs_no_agent():
 
 def _batch():
     start = datetime(2026, 10, 1, tzinfo=TZ)
-    return Batch("run/extract_call_center", "call_center", date(2026, 10, 1), start, start, start)
+    end = datetime(2026, 10, 2, tzinfo=TZ)
+    return Batch("run/extract_call_center", "call_center", date(2026, 10, 1), start, end, start)
 
 
-def test_a_missing_delivery_stops_the_run(tmp_path):
-    with pytest.raises(ContractError, match="delivery_present") as error:
-        run(None, _batch(), tmp_path, MAPPING)
+def test_a_missing_delivery_stops_the_run(clean_warehouse, tmp_path):
+    with connect() as conn, pytest.raises(ContractError, match="delivery_present") as error:
+        _land(conn, tmp_path)
     assert "[call_center] batch run/extract_call_center" in str(error.value)
 
 
-def test_a_renamed_column_stops_the_run(tmp_path):
+def test_a_renamed_column_stops_the_run(clean_warehouse, tmp_path):
     header = ",".join(HEADER).replace("TalkSec", "TalkTime")
     (tmp_path / "call_center").mkdir()
     (tmp_path / "call_center" / "contacts_20261001.csv").write_text(header + "\n" + GOOD + "\n")
-    with pytest.raises(ContractError, match=r"required_columns.*\['TalkSec'\]"):
-        run(None, _batch(), tmp_path, MAPPING)
+    with (
+        connect() as conn,
+        pytest.raises(ContractError, match=r"required_columns.*\['TalkSec'\]"),
+    ):
+        _land(conn, tmp_path)

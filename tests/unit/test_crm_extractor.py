@@ -1,27 +1,89 @@
+"""The CRM's API: tickets as the landing reads a page of them (extractors/daily.land_mappings
+from a REST endpoint into the warehouse), each read alike by the Python reference
+(tests/reference_reading.py); the REST client's retries and pagination."""
+
 import json
 import threading
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from extractors.crm.client import CrmApiError, CrmClient
-from extractors.crm.parse import page_rows
-from extractors.mapping import RowParser, load_mapping
+from extractors.batch import make_batch
+from extractors.daily import land_mappings, table_columns
+from extractors.deliveries import Places
+from extractors.mapping import load_mapping
+from extractors.rest_client import ApiError, RestClient
 from extractors.settings import DEFAULT_MAPPINGS
+from tests.reference_reading import RowParser, kept_rows, landed_rows, page_rows
 from tests.sample_records import TICKET
+from warehouse.connection import connect
+from warehouse.landing import ContractError
 
-PARSER = RowParser(load_mapping(DEFAULT_MAPPINGS / "crm_tickets.yml"))
+MAPPING = load_mapping(DEFAULT_MAPPINGS / "crm_tickets.yml")
+PARSER = RowParser(MAPPING)
+COLUMNS = table_columns("crm_tickets")
+DAY = date(2026, 10, 2)
 
 
-def _rows(*records):
-    return list(page_rows("GET /api/v1/tickets?page=1", {"data": list(records)}, PARSER))
+class OnePageApi:
+    """Serves `payload` as the only page of every endpoint."""
+
+    def __init__(self, payload: dict):
+        self.payload = payload
+
+    def __enter__(self):
+        body = json.dumps(self.payload).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
 
 
-def test_a_good_ticket_parses():
-    [row] = _rows(TICKET)
+def _land(conn, folder, payload: dict):
+    batch = make_batch("crm", DAY, MAPPING.timezone, "run", "extract_crm", datetime.now(UTC))
+    with OnePageApi(payload) as url:
+        return land_mappings(conn, batch, {"crm_tickets": MAPPING}, Places(folder, api_url=url))
+
+
+@pytest.fixture
+def land_page(clean_warehouse, tmp_path):
+    """Land the records as one page of the tickets endpoint; the rows landed and
+    quarantined, in page order, which must be the reference's reading of the page."""
+
+    def rows(*records):
+        payload = {"data": list(records), "next_page": None}
+        with connect() as conn:
+            _land(conn, tmp_path, payload)
+            [page] = conn.execute("select source_object from raw.batch_manifest").fetchone()
+            reference = kept_rows(page_rows(page, payload, PARSER))
+            texts = {(r.source_object, r.position): r.raw_text for r in reference}
+            landed = landed_rows(conn, "crm_tickets", COLUMNS, MAPPING.timezone, texts)
+        assert landed == reference
+        return landed
+
+    return rows
+
+
+@pytest.mark.integration
+def test_a_good_ticket_parses(land_page):
+    [row] = land_page(TICKET)
     assert row.values[0] == "TK1"
     assert row.values[10].isoformat() == "2026-10-02T09:00:00+08:00"
-    assert row.values[13] is False  # is_complaint
+    assert row.values[COLUMNS.index("is_complaint")] is False
 
 
 @pytest.mark.parametrize(
@@ -35,14 +97,22 @@ def test_a_good_ticket_parses():
         ("reopen_count", "twice", "reopen_count: 'twice' is not a whole number"),
     ],
 )
-def test_bad_tickets_are_rejected_with_a_reason(field, value, reason):
-    [row] = _rows(TICKET | {field: value})
+@pytest.mark.integration
+def test_bad_tickets_are_rejected_with_a_reason(land_page, field, value, reason):
+    [row] = land_page(TICKET | {field: value})
     assert row.values is None
     assert reason in row.reason
     assert json.loads(row.raw_text)[field] == value
 
 
-def test_a_page_without_its_data_list_breaks_the_contract():
+@pytest.mark.integration
+def test_a_page_without_its_data_list_breaks_the_contract(clean_warehouse, tmp_path):
+    with (
+        connect() as conn,
+        pytest.raises(ContractError, match="api_contract.*response has no 'data' list"),
+    ):
+        _land(conn, tmp_path, {"items": []})
+    # The reference refuses it alike.
     with pytest.raises(ValueError, match="response has no 'data' list"):
         list(page_rows("GET /api/v1/tickets?page=1", {"items": []}, PARSER))
 
@@ -86,25 +156,25 @@ class FlakyApi:
 def test_transient_errors_are_retried_then_every_page_is_read(status):
     api = FlakyApi(failures=2, status=status)
     with api as url:
-        pages = list(CrmClient(url, backoff_seconds=0.01).pages("/api/v1/tickets"))
+        pages = list(RestClient(url, backoff_seconds=0.01).pages("/api/v1/tickets"))
     assert [p["data"] for _, p in pages] == [[{"n": 1}], [{"n": 2}]]
     assert api.calls == 4
     assert pages[1][0] == "GET /api/v1/tickets?page=2&page_size=500"
 
 
 def test_a_persistent_error_fails_with_the_url():
-    with FlakyApi(failures=99, status=503) as url, pytest.raises(CrmApiError, match="HTTP 503"):
-        list(CrmClient(url, attempts=3, backoff_seconds=0.01).pages("/api/v1/agents"))
+    with FlakyApi(failures=99, status=503) as url, pytest.raises(ApiError, match="HTTP 503"):
+        list(RestClient(url, attempts=3, backoff_seconds=0.01).pages("/api/v1/agents"))
 
 
 def test_a_client_error_is_not_retried():
     api = FlakyApi(failures=1, status=404)
-    with api as url, pytest.raises(CrmApiError, match="HTTP 404"):
-        list(CrmClient(url, backoff_seconds=0.01).pages("/api/v1/nothing"))
+    with api as url, pytest.raises(ApiError, match="HTTP 404"):
+        list(RestClient(url, backoff_seconds=0.01).pages("/api/v1/nothing"))
     assert api.calls == 1
 
 
-class LoopingClient(CrmClient):
+class LoopingClient(RestClient):
     """An API whose pagination comes back to a page it already served."""
 
     def _get(self, url: str) -> dict:
@@ -115,5 +185,5 @@ def test_a_pagination_that_loops_is_refused():
     pages = LoopingClient("http://crm.invalid").pages("/api/v1/tickets")
     assert next(pages)[0].startswith("GET /api/v1/tickets?page=1")
     assert next(pages)[0].startswith("GET /api/v1/tickets?page=2")
-    with pytest.raises(CrmApiError, match="next page 1 was already read"):
+    with pytest.raises(ApiError, match="next page 1 was already read"):
         next(pages)

@@ -1,23 +1,31 @@
-"""The monthly supervisor workbooks: reading .xlsx through a mapping, the range rules,
+"""The monthly supervisor workbooks: reading .xlsx through a mapping (the landing, each
+row read alike by the Python reference of tests/reference_reading.py), the range rules,
 which months a daily run looks for, and the simulator's truth for business time."""
 
-from datetime import date, datetime
+import shutil
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import Workbook
 
-from extractors.mapping import RowParser, load_mapping
+from extractors.batch import make_batch
+from extractors.daily import land_mappings, table_columns
+from extractors.deliveries import Places, delivered_files
+from extractors.mapping import load_mapping
 from extractors.mapping_check import check_file
 from extractors.settings import DEFAULT_MAPPINGS
-from extractors.supervisor.extract import delivered_workbooks
-from extractors.supervisor.parse import UnreadableWorkbook, header_and_rows, sheet_rows
+from extractors.workbook import UnreadableWorkbook, read_workbook
 from simulator.config import SimulationConfig
 from simulator.exports import SUPERVISOR_HEADER
 from simulator.ground_truth import BusinessClock
+from tests.reference_reading import RowParser, header_and_rows, kept_rows, landed_rows, sheet_rows
+from warehouse.connection import connect
 
 MAPPING = load_mapping(DEFAULT_MAPPINGS / "supervisor.yml")
+COLUMNS = table_columns("supervisor_inputs")
+MONTH = date(2026, 10, 1)  # the month of the workbooks' lines
 GOOD = ["2026-10", "T01", "AG0001", 4.5, 4, 3, 88, 2, 2, 1, "called Mr. Wang back"]
 
 
@@ -31,12 +39,32 @@ def _workbook(path, *rows, header=SUPERVISOR_HEADER, sheet="Monthly inputs"):
     return path
 
 
+def _batch(day: date):
+    return make_batch("supervisor", day, MAPPING.timezone, "run", "extract", datetime.now(UTC))
+
+
 def _parse(path):
+    """The workbook delivered as a team's for October, landed by the run of 3 November
+    (a month's inputs arrive after it ends): the rows landed and quarantined, in sheet
+    order, which must be the reference's reading of the workbook."""
+    landing = path.parent / "landing"
+    name = f"supervisor/{MONTH:%Y-%m}/{path.name}"
+    (landing / name).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, landing / name)
     header, cells = header_and_rows(path, MAPPING.delivery.sheet)
-    return list(sheet_rows(header, cells, path.name, RowParser(MAPPING)))
+    reference = kept_rows(sheet_rows(header, cells, name, RowParser(MAPPING), MONTH))
+    texts = {(r.source_object, r.position): r.raw_text for r in reference}
+    with connect() as conn:
+        land_mappings(
+            conn, _batch(date(2026, 11, 3)), {"supervisor_inputs": MAPPING}, Places(landing)
+        )
+        rows = landed_rows(conn, "supervisor_inputs", COLUMNS, MAPPING.timezone, texts)
+    assert rows == reference
+    return rows
 
 
-def test_a_workbook_line_lands_with_its_numbers(tmp_path):
+@pytest.mark.integration
+def test_a_workbook_line_lands_with_its_numbers(clean_warehouse, tmp_path):
     (row,) = _parse(_workbook(tmp_path / "team_T01.xlsx", GOOD))
     assert row.reason is None and row.position == "2"
     assert row.values == (
@@ -67,7 +95,10 @@ def test_a_workbook_line_lands_with_its_numbers(tmp_path):
         (3, "good", "Teamwork (1-5): 'good' is not a number"),
     ],
 )
-def test_impossible_lines_are_quarantined_with_the_reason(tmp_path, column, value, reason):
+@pytest.mark.integration
+def test_impossible_lines_are_quarantined_with_the_reason(
+    clean_warehouse, tmp_path, column, value, reason
+):
     bad = list(GOOD)
     bad[column] = value
     rows = _parse(_workbook(tmp_path / "team_T01.xlsx", GOOD, bad, [None] * 11))
@@ -77,11 +108,11 @@ def test_impossible_lines_are_quarantined_with_the_reason(tmp_path, column, valu
 def test_a_file_that_is_not_a_workbook_is_refused(tmp_path):
     path = tmp_path / "team_T01.xlsx"
     path.write_text("Month,Team\n2026-10,T01\n")
-    with pytest.raises(UnreadableWorkbook, match="not a readable .xlsx workbook"):
-        header_and_rows(path, None)
+    with pytest.raises(UnreadableWorkbook, match=r"is not an \.xlsx or \.ods workbook"):
+        read_workbook(path, None)
     book = _workbook(tmp_path / "other.xlsx", GOOD, sheet="Sheet1")
     with pytest.raises(UnreadableWorkbook, match="has no sheet 'Monthly inputs'"):
-        header_and_rows(book, "Monthly inputs")
+        read_workbook(book, "Monthly inputs")
 
 
 def test_a_daily_run_reads_its_month_and_the_month_before(tmp_path):
@@ -89,19 +120,25 @@ def test_a_daily_run_reads_its_month_and_the_month_before(tmp_path):
         (tmp_path / "supervisor" / month).mkdir(parents=True)
         for team in ("T01", "T02"):
             (tmp_path / "supervisor" / month / f"team_{team}.xlsx").write_bytes(b"")
-    found = delivered_workbooks(tmp_path, MAPPING.delivery.file_pattern, date(2026, 11, 3), 1)
+    assert MAPPING.delivery.months_back == 1
+
+    def delivered_workbooks(day: date) -> list:
+        return [path for path, _ in delivered_files(MAPPING, tmp_path, _batch(day))]
+
+    found = delivered_workbooks(date(2026, 11, 3))
     assert [p.relative_to(tmp_path).as_posix() for p in found] == [
         "supervisor/2026-10/team_T01.xlsx",
         "supervisor/2026-10/team_T02.xlsx",
         "supervisor/2026-11/team_T01.xlsx",
         "supervisor/2026-11/team_T02.xlsx",
     ]
-    january = delivered_workbooks(tmp_path, MAPPING.delivery.file_pattern, date(2027, 1, 5), 1)
+    january = delivered_workbooks(date(2027, 1, 5))
     assert [p.parent.name for p in january] == ["2026-12", "2026-12"]
-    assert delivered_workbooks(tmp_path, MAPPING.delivery.file_pattern, date(2027, 3, 1), 1) == []
+    assert delivered_workbooks(date(2027, 3, 1)) == []
 
 
-def test_check_mapping_reads_a_workbook_and_masks_the_comment(tmp_path):
+@pytest.mark.integration
+def test_check_mapping_reads_a_workbook_and_masks_the_comment(clean_warehouse, tmp_path):
     bad = list(GOOD)
     bad[6] = 130
     report = check_file(MAPPING, _workbook(tmp_path / "team_T01.xlsx", GOOD, bad))
