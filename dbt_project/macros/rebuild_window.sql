@@ -112,16 +112,17 @@
 
 {#- The keys an incremental staging model reads again: those found in the batches landed
     since the last build, or whose built row came from them. -#}
-{% macro changed_keys(source_relation, source, key, quarantined=false) -%}
+{% macro changed_keys(source_relation, source, key, quarantined=none) -%}
     select changed.{{ key }} from {{ source_relation }} as changed
     where changed.batch_date >= {{ batches_rebuilt_from(source) }}
     union
     select built.{{ key }} from {{ this }} as built
     where built.batch_date >= {{ batches_rebuilt_from(source) }}
     {%- if quarantined %}
-        -- A version quarantined in a changed batch may withhold the key's built row.
+        -- A version quarantined in a changed batch (`quarantined`: raw.quarantine) may
+        -- withhold the key's built row.
         union
-        select bad.record_key from {{ builtins.source('landing', 'quarantine') }} as bad
+        select bad.record_key from {{ quarantined }} as bad
         where
             bad.source_system = '{{ source }}'
             and bad.batch_date >= {{ batches_rebuilt_from(source) }}
@@ -133,7 +134,7 @@
 {#- The rows of `source_relation` an incremental staging model re-reads: every version of
     each key found in the batches landed since the last build, or whose built row came
     from them (older versions included: the latest is chosen again). -#}
-{% macro versions_of_changed_keys(source_relation, source, key, quarantined=false) -%}
+{% macro versions_of_changed_keys(source_relation, source, key, quarantined=none) -%}
     {%- if is_incremental() %}
         -- One index lookup per changed key (lateral): the cost follows the changes, not
         -- the size of the raw table.

@@ -111,8 +111,14 @@ def test_the_shipped_mappings_are_valid():
             lambda d: d.update(timezone="China/Beijing"),
             "timezone: 'China/Beijing' is not an IANA time zone",
         ),
-        (lambda d: d["fields"]["channel"].update(constant="phone"), "give exactly one origin: 'from' (source columns)"),
-        (lambda d: d.update(colour="blue"), "colour: unknown key (top-level keys: source_system, table, vendor"),
+        (
+            lambda d: d["fields"]["channel"].update(constant="phone"),
+            "give exactly one origin: 'from' (source columns)",
+        ),
+        (
+            lambda d: d.update(colour="blue"),
+            "colour: unknown key (top-level keys: source_system, table, vendor",
+        ),
         (lambda d: d.pop("delivery"), "delivery: Field required"),
         (
             lambda d: d["delivery"].update(day_column="date"),

@@ -25,7 +25,8 @@
 with
 
 source as (
-    {{ versions_of_changed_keys(source('crm', 'crm_tickets'), 'crm', 'ticket_id', quarantined=true) }}
+    {{ versions_of_changed_keys(source('crm', 'crm_tickets'), 'crm', 'ticket_id',
+        quarantined=source('landing', 'quarantine')) }}
 ),
 
 quarantined as (
@@ -44,16 +45,16 @@ withheld as (
     from latest
     inner join quarantined
         on
-            quarantined.record_key = latest.ticket_id
+            latest.ticket_id = quarantined.record_key
             and (
                 quarantined.record_version_at is null
-                or quarantined.record_version_at > latest.updated_at
+                or latest.updated_at < quarantined.record_version_at
                 or (
-                    quarantined.record_version_at = latest.updated_at
+                    latest.updated_at = quarantined.record_version_at
                     and (
                         quarantined.record_version_number is null
                         or latest.version_number is null
-                        or quarantined.record_version_number >= latest.version_number
+                        or latest.version_number <= quarantined.record_version_number
                     )
                 )
             )
@@ -61,33 +62,34 @@ withheld as (
 
 final as (
     select
-        ticket_id,
-        assignee_agent_id,
-        complained_agent_id,
-        source_contact_id,
-        channel,
-        category,
-        priority,
-        status,
-        complaint_cause,
-        {{ pii_hash('customer_name') }} as customer_name_key,
-        reopen_count,
-        version_number,
-        is_complaint,
-        is_sla_met,
-        latest.ticket_id in (select withheld.ticket_id from withheld) as is_withheld,
-        created_at,
-        first_response_at,
-        resolved_at,
-        sla_due_at,
-        updated_at,
-        source_system,
-        source_object,
-        source_position,
-        batch_id,
-        batch_date,
-        content_hash
+        latest.ticket_id,
+        latest.assignee_agent_id,
+        latest.complained_agent_id,
+        latest.source_contact_id,
+        latest.channel,
+        latest.category,
+        latest.priority,
+        latest.status,
+        latest.complaint_cause,
+        {{ pii_hash('latest.customer_name') }} as customer_name_key,
+        latest.reopen_count,
+        latest.version_number,
+        latest.is_complaint,
+        latest.is_sla_met,
+        withheld.ticket_id is not null as is_withheld,
+        latest.created_at,
+        latest.first_response_at,
+        latest.resolved_at,
+        latest.sla_due_at,
+        latest.updated_at,
+        latest.source_system,
+        latest.source_object,
+        latest.source_position,
+        latest.batch_id,
+        latest.batch_date,
+        latest.content_hash
     from latest
+    left join withheld on latest.ticket_id = withheld.ticket_id
 )
 
 select * from final
