@@ -374,3 +374,20 @@ def test_transforms_read_a_one_day_export_without_dates(tmp_path, clean_warehous
         "SpeedOfAnswer: '7.5' is not a whole number",
         "contact_id: not a call id (C-<digits>)",
     ]
+
+
+def test_a_database_given_by_a_sqlalchemy_url_lands_as_the_file_does(sample):
+    mapping = load_mapping(DEFAULT_MAPPINGS / "qa_inspections.yml")
+    database = sample / "qa" / "qa_tool.sqlite"
+    by_path = _land(mapping, sample, places=Places(sample, database=str(database)))
+    from_path = _rows("qa_inspections")
+    with connect() as conn:
+        conn.execute("truncate raw.qa_inspections, raw.batch_manifest, raw.quarantine")
+    by_url = _land(mapping, sample, places=Places(sample, database=f"sqlite:///{database}"))
+    assert by_url.rows_read == by_path.rows_read > 0
+    pd.testing.assert_frame_equal(_rows("qa_inspections"), from_path)
+    with connect() as conn:
+        [objects] = conn.execute(
+            "select array_agg(source_object) from raw.batch_manifest"
+        ).fetchone()
+    assert objects == [f"sqlite:///{database}:inspections"]
