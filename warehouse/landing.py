@@ -82,29 +82,6 @@ def file_checksum(path) -> str:
     return digest.hexdigest()
 
 
-def require_complete_file(path, batch: Batch, last_line_is_whole) -> None:
-    """A text export cut off in transfer ends in the middle of its last record: no line
-    break after it, and the record does not parse whole (`last_line_is_whole(text)`). Such
-    a delivery is refused rather than partly landed. (A file that merely lacks the final
-    line break, as some vendors write them, is fine.)"""
-    size = path.stat().st_size
-    if not size:
-        return
-    with path.open("rb") as handle:
-        handle.seek(max(0, size - 65_536))
-        tail = handle.read()
-    if tail.endswith(b"\n"):
-        return
-    last = tail.rsplit(b"\n", 1)[-1].decode("utf-8", errors="replace")
-    if not last_line_is_whole(last):
-        raise ContractError(
-            batch.source_system,
-            batch.batch_id,
-            "complete_delivery",
-            f"{path.name} ends in the middle of a record: a truncated delivery",
-        )
-
-
 def ensure_raw_schema(conn: psycopg.Connection) -> None:
     ddl = resources.files("warehouse").joinpath("raw_schema.sql").read_text()
     digest = hashlib.md5(ddl.encode(), usedforsecurity=False).hexdigest()
