@@ -135,8 +135,21 @@ def _kind(handle: IO[bytes], name: str) -> str:
                     detail = f"a zip archive of {mimetype!r}, not of a spreadsheet"
                 else:
                     detail = "a zip archive holding no xl/workbook.xml and no mimetype"
-        except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError):
-            detail = "not a zip archive"
+        # What zipfile raises for a file that is no zip, a damaged one, or one it cannot
+        # open (encrypted: RuntimeError; an unsupported compression: NotImplementedError):
+        # all refuse the delivery, with the reason.
+        except (
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            RuntimeError,
+            NotImplementedError,
+        ) as error:
+            detail = (
+                "not a zip archive"
+                if isinstance(error, zipfile.BadZipFile)
+                else f"a zip archive that cannot be read ({type(error).__name__}: {error})"
+            )
             if b"\0" not in start:
                 detail += " (it begins like a text file: a CSV renamed?)"
         finally:
