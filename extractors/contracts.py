@@ -205,6 +205,10 @@ DAY_FIELDS = {
     "supervisor_inputs": "month",
 }
 # Tables whose records have versions (the newest wins in staging): key, version time and
-# version number. A quarantined version keeps them, so a newer bad version is not
-# silently outvoted by an older good one.
-VERSIONED = {"crm_tickets": ("ticket_id", "updated_at", "version_number")}
+# version number (None: the table has none). A quarantined version keeps them, so a newer
+# bad version is not silently outvoted by an older good one: staging withholds the key.
+VERSIONED: dict[str, tuple[str, str, str | None]] = {
+    "crm_tickets": ("ticket_id", "updated_at", "version_number"),
+    "qa_inspections": ("inspection_id", "updated_at", None),
+    "qa_rectifications": ("rectification_id", "updated_at", None),
+}

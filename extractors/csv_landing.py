@@ -115,7 +115,7 @@ def land_lines(
     columns: Sequence[str],
     checks: list[tuple[str, str]],
     day: date | None = None,
-    versioned: tuple[str, str, str] | None = None,
+    versioned: tuple[str, str, str | None] | None = None,
 ) -> None:
     """Land the lines after the header of an open export (one source object) into
     raw.<table>; with `day`, a file of many days gives only that day's lines."""

@@ -100,7 +100,7 @@ def land_records(
     records: Iterable[Record],
     not_object: str = "record is not a JSON object",
     day: date | None = None,
-    versioned: tuple[str, str, str] | None = None,
+    versioned: tuple[str, str, str | None] | None = None,
 ) -> None:
     """Land `records` into raw.<table>; one that decodes to no JSON object is quarantined
     with `not_object` as its reason. With `day`, the records are of many days and only

@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import psycopg
 from psycopg import sql
@@ -232,7 +233,7 @@ def check_file(
                         land_table(
                             writer, sample, columns, checks, places, held_to_day=bool(batch_day)
                         )
-                _tally(conn, report, batch, writer, samples)
+                _tally(conn, report, batch, writer, samples, ZoneInfo(zone))
     finally:
         if own:
             conn.close()
@@ -267,7 +268,9 @@ def _land_page(writer, mapping, path, columns, checks) -> None:
     )
 
 
-def _tally(conn, report: CheckReport, batch: Batch, writer: BatchWriter, samples: int) -> None:
+def _tally(
+    conn, report: CheckReport, batch: Batch, writer: BatchWriter, samples: int, zone: ZoneInfo
+) -> None:
     summary = writer.summary()
     report.landed += summary.rows_loaded
     report.skipped += summary.rows_skipped
@@ -295,7 +298,7 @@ def _tally(conn, report: CheckReport, batch: Batch, writer: BatchWriter, samples
         if len(report.landed_samples) < samples:
             report.landed_samples.append(
                 {
-                    k: (MASK if k in personal and v is not None else v)
+                    k: _shown(v, k in personal, zone)
                     for k, v in zip(names, row, strict=True)
                     if k in contract
                 }
@@ -317,6 +320,16 @@ def _tally(conn, report: CheckReport, batch: Batch, writer: BatchWriter, samples
     ):
         if len(report.quarantined_samples) < samples:
             report.quarantined_samples.append((position, reason, _masked(report, text or "")))
+
+
+def _shown(value, personal: bool, zone: ZoneInfo):
+    """A landed value as the report shows it: personal data masked, an instant in the
+    center's time zone (the zone its days are counted in)."""
+    if personal and value is not None:
+        return MASK
+    if isinstance(value, datetime):
+        return value.astimezone(zone).isoformat()
+    return value
 
 
 def _masked(report: CheckReport, text: str) -> str:

@@ -518,7 +518,7 @@ def checked_query(
     fields: str | None = None,
     carry: Sequence[str] = (),
     unreadable: str = "'unreadable record'",
-    versioned: tuple[str, str, str] | None = None,
+    versioned: tuple[str, str, str | None] | None = None,
 ) -> str:
     """The query giving every record of `lines` its values and its reason: fields ->
     texts -> canonical dates -> typed -> final values -> reason. `checks` are the

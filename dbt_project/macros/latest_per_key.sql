@@ -10,3 +10,31 @@
     from {{ relation }} as versions
     order by {{ key }}, {{ order_by }}
 {%- endmacro %}
+
+{#- The keys of `latest` (a latest_per_key relation) whose newest known version was
+    quarantined: raw.quarantine keeps the key and version of a rejected version of a
+    versioned table (extractors/contracts.py VERSIONED). A quarantined version as new as
+    the kept one or newer (or of unreadable time) withholds the key: its older valid
+    version counts in no KPI until a valid newer version arrives. -#}
+{% macro withheld_keys(latest, key, raw_table, version_number=none) -%}
+    select distinct {{ latest }}.{{ key }}
+    from {{ latest }}
+    inner join {{ source('landing', 'quarantine') }} as quarantined
+        on
+            quarantined.raw_table = '{{ raw_table }}'
+            and {{ latest }}.{{ key }} = quarantined.record_key
+            and (
+                quarantined.record_version_at is null
+                or {{ latest }}.updated_at < quarantined.record_version_at
+                or (
+                    {{ latest }}.updated_at = quarantined.record_version_at
+                    {%- if version_number %}
+                    and (
+                        quarantined.record_version_number is null
+                        or {{ latest }}.{{ version_number }} is null
+                        or {{ latest }}.{{ version_number }} <= quarantined.record_version_number
+                    )
+                    {%- endif %}
+                )
+            )
+{%- endmacro %}

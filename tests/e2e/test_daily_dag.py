@@ -234,6 +234,18 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
                 " select min(id) from inspection_items where inspection_id = ? and points < 10)",
                 first,
             )
+            # A newer version of another inspection that breaks the contract: it is
+            # quarantined with its key, and the inspection counts nowhere (its older
+            # version left its day's delivery, which the lookback lands again without it).
+            noon = datetime.combine(DAYS[2], time(12), tzinfo=TZ).astimezone(ZoneInfo("UTC"))
+            (broken,) = qa.execute(
+                "select min(id) from inspections where id not in (?, ?) and updated_at < ?",
+                (*first, deleted, _utc_day(DAYS[2])[0]),
+            ).fetchone()
+            qa.execute(
+                "update inspections set record_type = 'video', updated_at = ? where id = ?",
+                (f"{noon:%Y-%m-%d %H:%M:%S}", broken),
+            )
         [(score,)] = _query(
             "select qa_score from intermediate.int_qa_inspections_scored where inspection_id = %s",
             first,
@@ -244,6 +256,20 @@ def test_incremental_builds_equal_a_full_rebuild(pipeline):
             " where inspection_id in (%s, %s)",
             (*first, deleted),
         ) == [(score - 1,)]
+        assert _query(
+            "select raw_table, batch_date, reason from raw.quarantine where record_key = %s",
+            (broken,),
+        ) == [
+            (
+                "qa_inspections",
+                DAYS[2],
+                "record_type: 'video' is not one of ['call', 'chat', 'email']",
+            )
+        ]
+        for model in ("staging.stg_qa__inspections", "intermediate.int_qa_inspections_scored"):
+            assert _query(f"select count(*) from {model} where inspection_id = %s", (broken,)) == [
+                (0,)
+            ]
         schemas = ("staging", "intermediate", "marts")
         incremental = snapshot(schemas=schemas)
         run_dbt(["build", "--full-refresh", "--exclude-resource-type", "unit_test"])

@@ -8,11 +8,17 @@ and after the last, the tickets due and on time per agent per day published in
 (tests/e2e/servicenow_truth.py: the newest valid version of each incident as known on that
 day; an incident whose newest version is invalid is withheld), and the KPIs whose inputs
 the export lacks (tickets handled: no first-response time; operation errors: no events;
-complaints) must be NULL, not zero.
+complaints) must be NULL, not zero. The last four days are run as a new user runs them,
+with `python -m cli run-days`, whose closing lines say where to query.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import io
+import os
+import re
 import zipfile
 from datetime import date, timedelta
 
@@ -53,6 +59,7 @@ def _published_ticket_days() -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def servicenow(warehouse_url, airflow_db, tmp_path_factory):
     from cli.daily_runs import load_daily_dag, run_business_day
+    from cli.main import run_days
 
     landing = tmp_path_factory.mktemp("servicenow")
     with zipfile.ZipFile(ARCHIVE) as archive:
@@ -67,11 +74,14 @@ def servicenow(warehouse_url, airflow_db, tmp_path_factory):
     published = {}
     try:
         dag = load_daily_dag()
-        for day in DAYS:
+        for day in DAYS[:3]:
             run_business_day(dag, day, "UTC")
-            if day in (DAYS[2], DAYS[-1]):
-                published[day] = _published_ticket_days()
-        yield {"events": load_events(ARCHIVE), "published": published}
+        published[DAYS[2]] = _published_ticket_days()
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            run_days(argparse.Namespace(start=DAYS[3], end=DAYS[-1]))
+        published[DAYS[-1]] = _published_ticket_days()
+        yield {"events": load_events(ARCHIVE), "published": published, "printed": printed}
     finally:
         env.undo()
 
@@ -122,3 +132,20 @@ def test_kpis_the_export_cannot_give_are_not_available(servicenow):
     assert row.days > 0
     assert (row.handled, row.errors, row.complaints) == (0, 0, 0)  # all NULL
     assert row.due == row.days  # tickets are delivered: 0 on a day without due tickets
+
+
+def test_run_days_says_where_to_query_and_its_example_answers(servicenow):
+    printed = servicenow["printed"].getvalue()
+    for day in DAYS[3:]:
+        assert f"business day {day}: DAG run succeeded" in printed
+    assert f"connection: {os.environ['WAREHOUSE_URL']}" in printed
+    assert "schema:     reporting" in printed
+    (example,) = re.findall(r'-c "(.+)"', printed)
+    assert f"'{DAYS[3]}' and '{DAYS[-1]}'" in example
+    answered = _frame(example)
+    expected = _frame(
+        "select * from reporting.agent_days where business_date between %s and %s",
+        (DAYS[3], DAYS[-1]),
+    )
+    assert len(answered) == len(expected) > 0
+    assert sorted(answered.agent_id) == sorted(expected.agent_id)

@@ -38,6 +38,16 @@ def test_the_check_accounts_for_every_row_of_the_real_export(clean_warehouse):
     with connect() as conn:
         assert conn.execute("select count(*) from raw.call_center_contacts").fetchone()[0] == 0
     assert report.flags["hang_up_with_service_time"] == 97
+    # Samples show instants on the center's clock (Israel, UTC+2 in February), as the
+    # export wrote them.
+    by_id = {f"{r['vru+line']}-{r['call_id']}": r for r in rows}
+    for sample in report.landed_samples:
+        row = by_id[sample["contact_id"]]
+        day = f"19{row['date'][:2]}-{row['date'][2:4]}-{row['date'][4:]}"
+        assert (
+            sample["offered_at"]
+            == f"{day}T{int(row['vru_entry'][:-6]):02d}{row['vru_entry'][-6:]}+02:00"
+        )
     text = report.render()
     assert "not available from this source (land as NULL): hold_seconds, acw_seconds" in text
     # Caller ids are personal data: never printed.

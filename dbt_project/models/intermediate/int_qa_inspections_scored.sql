@@ -9,9 +9,11 @@ with
 
 inspections as (
     select * from {{ ref('stg_qa__inspections') }}
-    {%- if is_incremental() %}
-        where business_date >= {{ days_rebuilt_from('qa') }}
-    {%- endif %}
+    where
+        is_withheld is not true  -- its newest version was quarantined
+        {%- if is_incremental() %}
+            and business_date >= {{ days_rebuilt_from('qa') }}
+        {%- endif %}
 ),
 
 deductions as (

@@ -9,9 +9,11 @@ with
 
 rectifications as (
     select * from {{ ref('stg_qa__rectifications') }}
-    {%- if is_incremental() %}
-        where due_date >= {{ days_rebuilt_from('qa') }}
-    {%- endif %}
+    where
+        is_withheld is not true  -- its newest version was quarantined
+        {%- if is_incremental() %}
+            and due_date >= {{ days_rebuilt_from('qa') }}
+        {%- endif %}
 ),
 
 batches as (

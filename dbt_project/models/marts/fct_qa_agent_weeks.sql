@@ -22,6 +22,7 @@ rectifications as (
         scored.inspected_at as issued_at
     from {{ ref('stg_qa__rectifications') }} as items
     inner join {{ ref('int_qa_inspections_scored') }} as scored on items.inspection_id = scored.inspection_id
+    where items.is_withheld is not true  -- its newest version was quarantined
 ),
 
 inspected as (

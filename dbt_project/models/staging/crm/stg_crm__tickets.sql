@@ -29,35 +29,13 @@ source as (
         quarantined=source('landing', 'quarantine')) }}
 ),
 
-quarantined as (
-    select * from {{ source('landing', 'quarantine') }}
-    where raw_table = 'crm_tickets' and record_key is not null
-),
-
 latest as (
     {{ latest_per_key('source', 'ticket_id',
         'updated_at desc, version_number desc nulls last, batch_date desc, extracted_at desc') }}
 ),
 
 withheld as (
-    -- A quarantined version as new as the kept one or newer (or of unreadable time).
-    select distinct latest.ticket_id
-    from latest
-    inner join quarantined
-        on
-            latest.ticket_id = quarantined.record_key
-            and (
-                quarantined.record_version_at is null
-                or latest.updated_at < quarantined.record_version_at
-                or (
-                    latest.updated_at = quarantined.record_version_at
-                    and (
-                        quarantined.record_version_number is null
-                        or latest.version_number is null
-                        or latest.version_number <= quarantined.record_version_number
-                    )
-                )
-            )
+    {{ withheld_keys('latest', 'ticket_id', 'crm_tickets', version_number='version_number') }}
 ),
 
 final as (

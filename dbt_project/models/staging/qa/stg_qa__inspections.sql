@@ -1,5 +1,7 @@
 -- One row per QA inspection, in its latest version; business_date is the local day of
--- the inspected work, not of the inspection.
+-- the inspected work, not of the inspection. An inspection whose newest known version was
+-- quarantined is withheld (is_withheld), as tickets are (stg_crm__tickets): it counts in
+-- no KPI until a valid newer version arrives, and the audit lists it.
 -- Incremental: a build re-reads every version of each inspection found in the batches
 -- landed since the last build (or whose built row came from them) and keeps its latest.
 {{ config(
@@ -19,31 +21,38 @@
 with
 
 source as (
-    {{ versions_of_changed_keys(source('qa', 'qa_inspections'), 'qa', 'inspection_id') }}
+    {{ versions_of_changed_keys(source('qa', 'qa_inspections'), 'qa', 'inspection_id',
+        quarantined=source('landing', 'quarantine')) }}
 ),
 
 latest as (
     {{ latest_per_key('source', 'inspection_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
 ),
 
+withheld as (
+    {{ withheld_keys('latest', 'inspection_id', 'qa_inspections') }}
+),
+
 final as (
     select
-        inspection_id,
-        record_id,
-        agent_id,
-        record_type,
-        inspector_name,
-        {{ local_date('record_at') }} as business_date,
-        record_at,
-        inspected_at,
-        updated_at,
-        source_system,
-        source_object,
-        source_position,
-        batch_id,
-        batch_date,
-        content_hash
+        latest.inspection_id,
+        latest.record_id,
+        latest.agent_id,
+        latest.record_type,
+        latest.inspector_name,
+        {{ local_date('latest.record_at') }} as business_date,
+        latest.record_at,
+        latest.inspected_at,
+        latest.updated_at,
+        withheld.inspection_id is not null as is_withheld,
+        latest.source_system,
+        latest.source_object,
+        latest.source_position,
+        latest.batch_id,
+        latest.batch_date,
+        latest.content_hash
     from latest
+    left join withheld on latest.inspection_id = withheld.inspection_id
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- One row per rectification item in its latest version.
+-- One row per rectification item in its latest version; withheld (is_withheld) when its
+-- newest known version was quarantined, as inspections are.
 -- Incremental, as stg_qa__inspections: the versions of the items in the changed batches.
 {{ config(
     materialized='incremental',
@@ -17,29 +18,36 @@
 with
 
 source as (
-    {{ versions_of_changed_keys(source('qa', 'qa_rectifications'), 'qa', 'rectification_id') }}
+    {{ versions_of_changed_keys(source('qa', 'qa_rectifications'), 'qa', 'rectification_id',
+        quarantined=source('landing', 'quarantine')) }}
 ),
 
 latest as (
     {{ latest_per_key('source', 'rectification_id', 'updated_at desc, batch_date desc, extracted_at desc') }}
 ),
 
+withheld as (
+    {{ withheld_keys('latest', 'rectification_id', 'qa_rectifications') }}
+),
+
 final as (
     select
-        rectification_id,
-        inspection_id,
-        agent_id,
-        due_date,
-        closed_at is not null as is_closed,
-        closed_at,
-        updated_at,
-        source_system,
-        source_object,
-        source_position,
-        batch_id,
-        batch_date,
-        content_hash
+        latest.rectification_id,
+        latest.inspection_id,
+        latest.agent_id,
+        latest.due_date,
+        latest.closed_at is not null as is_closed,
+        latest.closed_at,
+        latest.updated_at,
+        withheld.rectification_id is not null as is_withheld,
+        latest.source_system,
+        latest.source_object,
+        latest.source_position,
+        latest.batch_id,
+        latest.batch_date,
+        latest.content_hash
     from latest
+    left join withheld on latest.rectification_id = withheld.rectification_id
 )
 
 select * from final
