@@ -7,6 +7,7 @@ python -m cli check-mapping --mapping FILE.yml --file SAMPLE
 python -m cli close-month --month YYYY-MM
 python -m cli reopen-month --month YYYY-MM --reason TEXT [--by NAME]
 python -m cli month-status
+python -m cli lease [--release]
 python -m cli dbt <dbt arguments>
 """
 
@@ -151,14 +152,36 @@ def show_scorecard(month_start: date, top: int) -> None:
 
 
 def print_where_to_query(example: str) -> None:
+    """Where the published tables are, without printing a password: the embedded server's
+    passwords are in their files under `.local/`, a given WAREHOUSE_URL's is in the URL."""
+    url = os.environ["WAREHOUSE_URL"]
+    shown = environment.masked(url)
+    kept = environment.password_file_of(url)
+    if kept:
+        password = f"  password:   in {kept}\n"
+        client = f"PGPASSWORD=\"$(cat {kept})\" psql '{shown.replace(':****@', '@', 1)}'"
+    elif shown != url:
+        password = "  password:   the one in WAREHOUSE_URL\n"
+        client = 'psql "$WAREHOUSE_URL"'
+    else:
+        password, client = "", f"psql '{url}'"
+    bi_file = environment.LOCAL_DIR / environment.BI_READER_PASSWORD_FILE
+    if (
+        kept
+        and bi_file.exists()
+        and bi_file.read_text().strip() == os.environ.get("BI_READER_PASSWORD")
+    ):
+        role = os.environ.get("BI_READER_ROLE", "bi_reader")
+        password += f"  BI tools:   user {role} (reads reporting only), password in {bi_file}\n"
     print(
         "\nQuery it yourself:\n"
-        f"  connection: {os.environ['WAREHOUSE_URL']}\n"
+        f"  connection: {shown}\n"
+        f"{password}"
         f"  schema:     reporting\n"
         f"  table:      agent_month_scorecards\n"
         f"              (also agent_month_kpis, agent_period_scorecards, kpi_rollups,\n"
         f"               agent_days, queue_days, agents, qa_agent_weeks, qa_team_months)\n"
-        f"  e.g.        psql '{os.environ['WAREHOUSE_URL']}' -c \"{example}\""
+        f'  e.g.        {client} -c "{example}"'
     )
 
 
@@ -289,6 +312,25 @@ def airflow(args: argparse.Namespace) -> None:
     serve(args.port)
 
 
+def show_lease(args: argparse.Namespace) -> None:
+    """Who holds the warehouse lease (warehouse/lease.py), and with --release give it back:
+    for a run that died holding it, when waiting out the grace is not wanted."""
+    environment.prepare()
+    from warehouse import lease
+    from warehouse.connection import connect
+
+    with connect() as conn:
+        holder = lease.current(conn)
+        if holder is None:
+            print("nobody holds the warehouse lease")
+            return
+        print(f"the warehouse lease is held by {holder.describe()}")
+        if args.release:
+            lease.release(conn, holder.run_id)
+            conn.commit()
+            print(f"released the lease of run {holder.run_id}: the next run may build")
+
+
 def airflow_cli(args: argparse.Namespace) -> None:
     """Any `airflow` command against the local server (`make airflow`)."""
     from cli.airflow_server import run_cli
@@ -345,6 +387,11 @@ def main() -> None:
     tracer.add_argument("--month", required=True, help="YYYY-MM")
     tracer.add_argument("--kpi", required=True, help="a kpi_code of seeds/kpi_catalog.csv")
     tracer.set_defaults(func=trace)
+    leased = commands.add_parser(
+        "lease", help="show who holds the warehouse lease; --release gives it back"
+    )
+    leased.add_argument("--release", action="store_true")
+    leased.set_defaults(func=show_lease)
     server = commands.add_parser(
         "airflow", help="start Airflow 3 (UI, scheduler, dag-processor) with the project's DAGs"
     )

@@ -23,6 +23,11 @@ the vendor mappings in `SOURCE_MAPPINGS_DIR`; a center without some systems list
 ones it has in `ENABLED_SOURCES` (the others' extracts are skipped and their KPIs are
 "not available"). The warehouse is `WAREHOUSE_URL`; staging hashes personal data with
 `PII_HASH_KEY`.
+
+Every task fails when it runs longer than `TASK_TIMEOUT_MINUTES` (default 60);
+`dbt_build`, which may first wait for the warehouse lease, after
+`DBT_BUILD_TIMEOUT_MINUTES` (default 240). Each API request has its own deadlines (the
+mapping's `*_timeout_seconds`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,10 @@ CENTER_TIMEZONE = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
 RETRIES = int(os.environ.get("DAILY_DAG_RETRIES", "3"))
 # The first business day the DAG may run for (backfills of older history set it earlier).
 START_DATE = os.environ.get("DAILY_DAG_START_DATE", "2020-01-01")
+# No task runs for ever: a task still running after its timeout fails (and is retried).
+TASK_TIMEOUT = timedelta(minutes=float(os.environ.get("TASK_TIMEOUT_MINUTES", "60")))
+# The build may first wait up to two hours for the warehouse lease (warehouse/lease.py).
+DBT_BUILD_TIMEOUT = timedelta(minutes=float(os.environ.get("DBT_BUILD_TIMEOUT_MINUTES", "240")))
 
 
 def _extract(source_system: str, context: dict) -> dict:
@@ -72,6 +81,7 @@ def _extract(source_system: str, context: dict) -> dict:
         "retries": RETRIES,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
+        "execution_timeout": TASK_TIMEOUT,
     },
     tags=["contact-center", "scorecard", "daily"],
     doc_md=__doc__,
@@ -104,18 +114,22 @@ def contact_center_daily():
         retries=min(RETRIES, 1),
         trigger_rule="none_failed_min_one_success",
         max_active_tis_per_dag=1,
+        execution_timeout=DBT_BUILD_TIMEOUT,
     )
-    def dbt_build(data_interval_start=None, data_interval_end=None, logical_date=None, run_id=None):
+    def dbt_build(
+        data_interval_start=None, data_interval_end=None, logical_date=None, run_id=None, dag=None
+    ):
         from extractors.batch import business_day
         from extractors.settings import enabled_sources
         from warehouse.dbt_build import run_dbt
 
         day = business_day(data_interval_start, data_interval_end, CENTER_TIMEZONE, logical_date)
+        dag_id = dag.dag_id
         # A configured source not loaded for days stops the run here.
         batches = [f"source:{name}.{name}_batches" for name in enabled_sources()]
         run_dbt(["source", "freshness", "--select", *batches])
         # dbt unit tests prove the formulas in CI (make test), not on every production run.
-        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp=run_id)
+        run_dbt(["build", "--exclude-resource-type", "unit_test"], stamp=run_id, dag_id=dag_id)
         return day.isoformat()
 
     # Write-audit-publish: a failed audit fails the run and leaves `reporting` as it was.

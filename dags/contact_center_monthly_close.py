@@ -17,11 +17,14 @@ the 5th, 06:00 center time): the run at 2026-11-05 closes October 2026.
 3. `write_monthly_report`: per team score distribution, ranking, grade counts and QA trend
    (CSV, PNG, one HTML page) under `AUDIT_DIR/monthly_reports/YYYY-MM/vN`, recorded in
    `audit.monthly_reports`.
+
+Every task fails when it runs longer than `TASK_TIMEOUT_MINUTES` (default 60).
 """
 
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 import pendulum
 from airflow.sdk import dag, task
@@ -32,6 +35,8 @@ from operations.alerts import notify_failure
 CENTER_TIMEZONE = os.environ.get("CENTER_TIMEZONE", "Asia/Shanghai")
 CLOSE_DAY = int(os.environ.get("MONTH_CLOSE_DAY", "5"))
 START_DATE = os.environ.get("DAILY_DAG_START_DATE", "2020-01-01")
+# No task runs for ever: a task still running after its timeout fails.
+TASK_TIMEOUT = timedelta(minutes=float(os.environ.get("TASK_TIMEOUT_MINUTES", "60")))
 
 
 @dag(
@@ -41,7 +46,11 @@ START_DATE = os.environ.get("DAILY_DAG_START_DATE", "2020-01-01")
     catchup=False,
     max_active_runs=1,
     # A close is never retried blindly: a missing day needs a person, not a second try.
-    default_args={"on_failure_callback": notify_failure, "retries": 0},
+    default_args={
+        "on_failure_callback": notify_failure,
+        "retries": 0,
+        "execution_timeout": TASK_TIMEOUT,
+    },
     tags=["contact-center", "scorecard", "monthly"],
     doc_md=__doc__,
 )

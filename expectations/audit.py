@@ -64,11 +64,20 @@ MART_TOTALS = {
         "select count(*) from staging.stg_crm__tickets"
         " where first_response_at is not null and not is_withheld"
     ),
-    "coalesce(sum(qa_inspection_count), 0)": "select count(*) from staging.stg_qa__inspections",
+    "coalesce(sum(qa_inspection_count), 0)": (
+        "select count(*) from staging.stg_qa__inspections where not is_withheld"
+    ),
     "coalesce(sum(survey_response_count), 0)": (
         "select count(*) from staging.stg_survey__responses"
     ),
 }
+# The staging models of versioned records (extractors/contracts.py VERSIONED): a key whose
+# newest version is quarantined is withheld from the KPIs, and listed by a warning.
+WITHHELD = (
+    ("stg_crm__tickets", "ticket_id", "ticket"),
+    ("stg_qa__inspections", "inspection_id", "inspection"),
+    ("stg_qa__rectifications", "rectification_id", "rectification"),
+)
 AUDIT_DDL = """
 create schema if not exists audit;
 create table if not exists audit.runs (
@@ -336,20 +345,22 @@ def reconciliation_checks(
                 " center (their responses are kept: they rate the agent they name)",
             )
         )
-    if _table_exists(conn, "staging.stg_crm__tickets"):
+    for model, key, what in WITHHELD:
+        if not _table_exists(conn, f"staging.{model}"):
+            continue
         withheld = conn.execute(
-            "select count(*), string_agg(ticket_id, ', ' order by ticket_id)"
-            " filter (where rank <= 5) from (select ticket_id, row_number() over"
-            " (order by ticket_id) as rank from staging.stg_crm__tickets where is_withheld) as w"
+            f"select count(*), string_agg({key}, ', ' order by {key})"
+            f" filter (where rank <= 5) from (select {key}, row_number() over"
+            f" (order by {key}) as rank from staging.{model} where is_withheld) as w"
         ).fetchone()
         results.append(
             CheckResult(
                 "warning",
-                "stg_crm__tickets",
-                "newest_ticket_versions_are_valid",
+                model,
+                f"newest_{what}_versions_are_valid",
                 withheld[0] == 0,
                 str(withheld[0]),
-                f"{withheld[0]} tickets are withheld from the KPIs: their newest version is"
+                f"{withheld[0]} {what}s are withheld from the KPIs: their newest version is"
                 f" quarantined (raw.quarantine, record_key), e.g. {withheld[1]}"
                 if withheld[0]
                 else "",
@@ -579,26 +590,27 @@ def audit_dir() -> Path:
 
 def run_audit(conn: psycopg.Connection, run_id: str, day: date) -> dict:
     """Audit the run; record everything; raise AuditFailed if any check failed."""
-    from warehouse import lease
-    from warehouse.dbt_build import WAREHOUSE_LOCK
+    from operations import alerts
+    from warehouse import lease, locks
 
     docs = audit_dir() / "data_docs" / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
     conn.commit()
+    lease.attend(conn, run_id)  # this run still holds the warehouse, and is alive
+    alerts.record_pending(conn)  # failures met while the warehouse was away
+    conn.commit()
     # No dbt build may change the marts while they are audited (a backfill run next door).
-    conn.execute(f"select pg_advisory_lock({WAREHOUSE_LOCK})")
-    try:
-        days = [day, *_relanded_days(conn, run_id, day)]
-        results = [c for d in days for c in contract_checks(conn, d)]
-        results += type_checks(conn, day)
-        # The keys this run landed; the whole history is reconciled by the monthly close.
-        results += reconciliation_checks(conn, days)
-        results += expectation_checks(conn, day, run_id, docs)
-        _record(conn, run_id, day, results, docs)
-        conn.commit()  # the record stays even though the run fails below
-    finally:
-        conn.rollback()  # nothing uncommitted is kept; a failed statement is cleared
-        conn.execute(f"select pg_advisory_unlock({WAREHOUSE_LOCK})")
-        conn.commit()
+    with locks.held("dbt_build"):
+        try:
+            days = [day, *_relanded_days(conn, run_id, day)]
+            results = [c for d in days for c in contract_checks(conn, d)]
+            results += type_checks(conn, day)
+            # The keys this run landed; the whole history is reconciled by the monthly close.
+            results += reconciliation_checks(conn, days)
+            results += expectation_checks(conn, day, run_id, docs)
+            _record(conn, run_id, day, results, docs)
+            conn.commit()  # the record stays even though the run fails below
+        finally:
+            conn.rollback()  # nothing uncommitted is kept; a failed statement is cleared
     failures = [r for r in results if r.fails_the_run]
     log.info(
         "audit of %s: %d checks, %d failed; data docs %s",

@@ -2,9 +2,10 @@
 
 dbt builds `staging`, `intermediate` and `marts` out of BI's sight; `expectations.audit`
 checks the run (the DAG publishes only after it passed); `publish` then copies the marts
-into `reporting` in one transaction, so a reader sees either the previous published version
-or the new one, never a half-built one, grants the BI role read access to `reporting`
-(and nothing else), and records the publication in `audit`.
+into `reporting` in one transaction (`replace_table`), so a reader sees either the previous
+published version or the new one, never a half-built one, and neither waits for the
+other; it grants the BI role read access to `reporting` (and nothing else), and records
+the publication in `audit`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import psycopg
 from psycopg import sql
 
 from operations import month_close
-from warehouse import lease
+from warehouse import lease, locks
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +37,11 @@ PUBLISHED = {
 
 
 def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[str, int]:
-    from warehouse.dbt_build import WAREHOUSE_LOCK
-
     counts: dict[str, int] = {}
     with conn.transaction():
-        conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        locks.take(conn, "publish_reporting")
         # No build while publishing, and only the build this run's audit passed.
-        conn.execute(f"select pg_advisory_xact_lock({WAREHOUSE_LOCK})")
+        locks.take(conn, "dbt_build")
         _require_audited_build(conn, run_id)
         conn.execute("create schema if not exists reporting")
         conn.execute("create schema if not exists audit")
@@ -53,24 +52,13 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
         )
         published_at = datetime.now(UTC)
         for name, mart in PUBLISHED.items():
-            staged = sql.Identifier(f"{name}__publishing")
-            conn.execute(sql.SQL("drop table if exists reporting.{}").format(staged))
             # A closed month's scorecards come from its snapshot, not from this build.
             source = (
                 month_close.frozen_select(conn, name)
                 if name in month_close.FROZEN
                 else sql.SQL("select * from marts.{}").format(sql.Identifier(mart))
             )
-            conn.execute(sql.SQL("create table reporting.{} as ").format(staged) + source)
-            conn.execute(sql.SQL("drop table if exists reporting.{}").format(sql.Identifier(name)))
-            conn.execute(
-                sql.SQL("alter table reporting.{} rename to {}").format(
-                    staged, sql.Identifier(name)
-                )
-            )
-            row_count = conn.execute(
-                sql.SQL("select count(*) from reporting.{}").format(sql.Identifier(name))
-            ).fetchone()[0]
+            row_count = replace_table(conn, name, source)
             conn.execute(
                 "insert into audit.publications values (%s, %s, %s, %s, %s)",
                 (run_id, business_date, name, row_count, published_at),
@@ -83,6 +71,76 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
         lease.release(conn, run_id)  # published: the next run may build
     log.info("published %s for %s (run %s)", counts, business_date, run_id)
     return counts
+
+
+class PublishBlocked(RuntimeError):
+    """A reporting table must be recreated and readers kept it past the bound."""
+
+
+def _lock_timeout() -> str:
+    return f"{int(float(os.environ.get('PUBLISH_LOCK_TIMEOUT_SECONDS', '30')) * 1000)}ms"
+
+
+def replace_table(conn: psycopg.Connection, name: str, source: sql.Composable) -> int:
+    """Replace reporting.<name> with the rows of `source` in the caller's transaction;
+    return its row count. The one way `reporting` is written.
+
+    Readers never wait for it, nor it for them: the rows are deleted and inserted
+    (row locks only), so a BI query, even a session idle in a transaction, goes on
+    reading the previous rows until the publish commits. Only a new table or a changed
+    shape (columns, types) needs DDL and so the table to itself: it waits for readers
+    at most PUBLISH_LOCK_TIMEOUT_SECONDS (readers queue behind it no longer), then fails
+    naming the sessions in the way; the task's retry tries again."""
+    target = sql.Identifier("reporting", name)
+    exists = conn.execute("select to_regclass(%s) is not null", (f"reporting.{name}",))
+    current = sql.SQL("select * from {}").format(target)
+    if exists.fetchone()[0] and _shape(conn, current) == _shape(conn, source):
+        conn.execute(sql.SQL("delete from {}").format(target))
+        return conn.execute(sql.SQL("insert into {} ").format(target) + source).rowcount
+    staged = sql.Identifier("reporting", f"{name}__publishing")
+    try:
+        with conn.transaction():
+            conn.execute(
+                sql.SQL("set local lock_timeout = {}").format(sql.Literal(_lock_timeout()))
+            )
+            conn.execute(sql.SQL("drop table if exists {}").format(staged))
+            conn.execute(sql.SQL("create table {} as ").format(staged) + source)
+            conn.execute(sql.SQL("drop table if exists {}").format(target))
+            conn.execute(
+                sql.SQL("alter table {} rename to {}").format(staged, sql.Identifier(name))
+            )
+            conn.execute("set local lock_timeout = default")
+    except psycopg.errors.LockNotAvailable:
+        raise PublishBlocked(
+            f"reporting.{name} changed shape and must be recreated, but sessions kept it"
+            f" past {_lock_timeout()} ({_readers(conn, name)}); nothing was published"
+        ) from None
+    count = conn.execute(sql.SQL("select count(*) from {}").format(target)).fetchone()[0]
+    return count
+
+
+def _shape(conn: psycopg.Connection, query: sql.Composable) -> list[tuple]:
+    """The columns a query gives: name, type, size, precision, scale."""
+    cursor = conn.execute(sql.SQL("select * from ({}) as shape limit 0").format(query))
+    return [
+        (c.name, c.type_code, c.internal_size, c.precision, c.scale) for c in cursor.description
+    ]
+
+
+def _readers(conn: psycopg.Connection, name: str) -> str:
+    rows = conn.execute(
+        "select a.pid, a.usename, a.state, a.xact_start from pg_locks as l"
+        " join pg_stat_activity as a on a.pid = l.pid"
+        " where l.relation = to_regclass(%s) and l.granted and a.pid <> pg_backend_pid()",
+        (f"reporting.{name}",),
+    ).fetchall()
+    return (
+        "; ".join(
+            f"pid {pid} of {user}, {state} since {since:%F %T%z}"
+            for pid, user, state, since in rows
+        )
+        or "sessions since gone"
+    )
 
 
 def grant_bi_reader(conn: psycopg.Connection) -> None:

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from extractors.contracts import CONTRACTS, DAY_FIELDS, VERSIONED
 from extractors.csv_landing import land_lines
+from extractors.file_snapshot import read_once, require_row_count
 from extractors.json_landing import Record, Unreadable, land_records
 from extractors.mapping import (
     ApiDelivery,
@@ -32,11 +36,12 @@ from extractors.mapping import (
     WorkbookDelivery,
 )
 from extractors.mapping_sql import CompiledMapping, literal
-from extractors.rest_client import RestClient
+from extractors.rest_client import ApiError, RestClient
 from extractors.workbook import UnreadableWorkbook, read_workbook
 from warehouse.landing import OTHER_DAY_RULE, Batch, BatchWriter, ContractError, file_checksum
 
 Check = tuple[str, str]
+log = logging.getLogger(__name__)
 _ZIP = b"PK\x03\x04"
 # What a file is when it starts so: never a text export.
 _SIGNATURES = {
@@ -65,8 +70,11 @@ def _fail(batch: Batch, rule: str, detail: str) -> ContractError:
 
 
 def day_rule(mapping: SourceMapping, batch: Batch) -> Check | None:
-    """The check that a row lies on its batch's day (or the lookback's days before it);
-    None for tables without a day field or a mapping that does not fill it."""
+    """The check that a row lies on its batch's day; None for tables without a day field
+    or a mapping that does not fill it. Versions of a record (a ticket, an inspection:
+    contracts.VERSIONED) may also lie on the lookback's days before it, as an API's cursor
+    reaching back re-reads them. An event (a contact, a survey response) may not: a
+    lookback re-lands the earlier day's own batch, never moves a row into another day's."""
     name = DAY_FIELDS.get(mapping.raw_table)
     if name is None or name not in mapping.fields:
         return None
@@ -77,7 +85,8 @@ def day_rule(mapping: SourceMapping, batch: Batch) -> Check | None:
         first = month_starts(day, files.months_back)[0]
         bounds, held = (first, date(day.year, day.month, 1)), "months"
     else:
-        lookback = getattr(delivery, "lookback_days", 0)
+        versions = isinstance(delivery, ApiDelivery) or mapping.raw_table in VERSIONED
+        lookback = getattr(delivery, "lookback_days", 0) if versions else 0
         bounds, held = (day - timedelta(days=lookback), day), "days"
     lo, hi = (literal(b.isoformat()) + "::date" for b in bounds)
     kind = {f.name: f.kind for f in CONTRACTS[mapping.raw_table]}[name]
@@ -229,17 +238,39 @@ def _require_columns(mapping: SourceMapping, header: list[str], name: str, batch
         )
 
 
-def json_line_records(lines, source_object: str, file_date: date | None) -> Iterator[Record]:
-    """(file, line number, line, its JSON, file date) of every line that is not blank."""
-    for number, line in enumerate(lines, start=1):
+def json_line_records(
+    handle: TextIO, source_object: str, file_date: date | None, max_chars: int
+) -> Iterator[Record]:
+    """(file, line number, line, its JSON, file date) of every line that is not blank; a
+    line longer than `max_chars` is read no further (its reason says so)."""
+    for number, (line, whole) in enumerate(bounded_lines(handle, max_chars), start=1):
         text = line.rstrip("\r\n")
         if not text.strip():
+            continue
+        if not whole:
+            document = Unreadable(
+                f"a record of more than {max_chars} characters, more than"
+                f" limits.max_record_chars ({max_chars})"
+            )
+            yield source_object, str(number), text, document, file_date
             continue
         try:
             document = json.loads(text)
         except json.JSONDecodeError as error:
             document = Unreadable(f"not valid JSON: {error.msg}")
         yield source_object, str(number), text, document, file_date
+
+
+def bounded_lines(handle: TextIO, max_chars: int) -> Iterator[tuple[str, bool]]:
+    """(line, whether it is whole) of every line; a line longer than `max_chars` comes
+    cut just past it, and the rest of it is skipped in blocks, never held."""
+    while line := handle.readline(max_chars + 1):
+        if len(line) <= max_chars or line.endswith("\n"):
+            yield line, True
+            continue
+        while (rest := handle.readline(1 << 20)) and not rest.endswith("\n"):
+            pass
+        yield line, False
 
 
 def _land_json_lines(writer, mapping, path, name, file_date, table, columns, checks) -> None:
@@ -254,7 +285,7 @@ def _land_json_lines(writer, mapping, path, name, file_date, table, columns, che
                 table,
                 columns,
                 checks,
-                json_line_records(handle, name, file_date),
+                json_line_records(handle, name, file_date, mapping.limits.max_record_chars),
                 "line is not a JSON object",
             )
         except UnicodeDecodeError as error:
@@ -307,9 +338,22 @@ _FILE_READERS = {
 # -- APIs and databases -------------------------------------------------------------------------
 
 
-def api_pages(client: RestClient, batch: Batch, delivery: ApiDelivery):
+def api_client(base_url: str, delivery: ApiDelivery) -> RestClient:
+    """The REST client of an endpoint, with the mapping's bounds on time and page size."""
+    return RestClient(
+        base_url,
+        connect_timeout_seconds=delivery.connect_timeout_seconds,
+        read_timeout_seconds=delivery.read_timeout_seconds,
+        total_timeout_seconds=delivery.total_timeout_seconds,
+        max_page_bytes=delivery.max_page_bytes,
+        max_retry_after_seconds=delivery.max_retry_after_seconds,
+    )
+
+
+def api_pages(client: RestClient, batch: Batch, delivery: ApiDelivery, table: str = ""):
     """The pages of one endpoint for the batch: a snapshot whole, or what changed in the
-    run's interval and the mapping's lookback days before it."""
+    run's interval and the mapping's lookback days before it. A request that fails for
+    good (after its retries) stops the run naming the source, batch, table and URL."""
     params = {}
     if delivery.since_param:
         since = batch.interval_start - timedelta(days=delivery.lookback_days)
@@ -317,14 +361,17 @@ def api_pages(client: RestClient, batch: Batch, delivery: ApiDelivery):
             delivery.since_param: since.isoformat(),
             delivery.before_param: batch.interval_end.isoformat(),
         }
-    return client.pages(
-        delivery.endpoint,
-        params,
-        page_param=delivery.page_param,
-        page_size_param=delivery.page_size_param,
-        page_size=delivery.page_size,
-        next_page_key=delivery.next_page_key,
-    )
+    try:
+        yield from client.pages(
+            delivery.endpoint,
+            params,
+            page_param=delivery.page_param,
+            page_size_param=delivery.page_size_param,
+            page_size=delivery.page_size,
+            next_page_key=delivery.next_page_key,
+        )
+    except ApiError as error:
+        raise _fail(batch, error.rule, f"{table or delivery.endpoint}: {error}") from error
 
 
 def page_records(writer: BatchWriter, pages, mapping: SourceMapping) -> Iterator[Record]:
@@ -401,19 +448,7 @@ def changed_rows(database: str, delivery: SqlDelivery, batch: Batch):
     window = _window(delivery, batch.interval_start, batch.interval_end)
     where = f"{database_name(database)}:{delivery.table}"
     if "://" not in database:
-        if not Path(database).is_file():
-            raise _fail(batch, "source_reachable", f"no database at {database}")
-        db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-        try:
-            cursor = db.execute(
-                query.replace(":start", "?").replace(":end", "?"), (window["start"], window["end"])
-            )
-            names = [d[0] for d in cursor.description]
-            return names, cursor.fetchall()
-        except sqlite3.Error as error:
-            raise _fail(batch, "source_readable", f"{where}: {error}") from None
-        finally:
-            db.close()
+        return _sqlite_rows(database, query, window, batch)
     from sqlalchemy import create_engine, text
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -424,6 +459,58 @@ def changed_rows(database: str, delivery: SqlDelivery, batch: Batch):
             return list(result.keys()), [tuple(r) for r in result]
     except SQLAlchemyError as error:
         raise _fail(batch, "source_readable", f"{where}: {error}") from None
+
+
+# A database another program is writing: wait this long for its lock, this many times.
+SQLITE_BUSY_SECONDS, SQLITE_ATTEMPTS = 10.0, 3
+
+
+def _sqlite_rows(database: str, query: str, window: dict, batch: Batch, pause=time.sleep):
+    """The query's (column names, rows) from a SQLite file, read-only. A database locked
+    by its writer is waited for and tried again, then reported as busy (transient: the
+    task's retry reads it again); one that cannot be read names its file."""
+    if not Path(database).is_file():
+        raise _fail(batch, "source_reachable", f"no database at {database}")
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return _sqlite_query(database, query, window)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise _unreadable(database, error, batch) from None
+            if attempt == SQLITE_ATTEMPTS:
+                raise _fail(
+                    batch,
+                    "source_busy",
+                    f"{database} stayed locked by another program through {attempt} tries of"
+                    f" {SQLITE_BUSY_SECONDS:g} s ({error}): a transient state; the task's"
+                    " retry reads it again",
+                ) from None
+            log.warning("%s is locked (%s): trying again", database, error)
+            pause(attempt * SQLITE_BUSY_SECONDS / 2)
+        except sqlite3.DatabaseError as error:
+            raise _unreadable(database, error, batch) from None
+
+
+def _sqlite_query(database: str, query: str, window: dict):
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True, timeout=SQLITE_BUSY_SECONDS)
+    try:
+        cursor = db.execute(
+            query.replace(":start", "?").replace(":end", "?"), (window["start"], window["end"])
+        )
+        return [d[0] for d in cursor.description], cursor.fetchall()
+    finally:
+        db.close()
+
+
+def _unreadable(database: str, error: Exception, batch: Batch) -> ContractError:
+    return _fail(
+        batch,
+        "source_readable",
+        f"{database} cannot be read ({error}): a damaged file, or one copied while it was"
+        " being written?",
+    )
 
 
 def _row_records(source_object, names, rows, key_column) -> Iterator[Record]:
@@ -462,7 +549,7 @@ def land_table(
     if isinstance(delivery, ApiDelivery):
         if not places.api_url:
             raise _fail(batch, "source_reachable", f"no API URL for {batch.source_system}")
-        pages = api_pages(RestClient(places.api_url), batch, delivery)
+        pages = api_pages(api_client(places.api_url, delivery), batch, delivery, table)
         _land(
             writer,
             mapping,
@@ -495,12 +582,24 @@ def land_table(
     found = delivered_files(mapping, places.landing_dir, batch)
     if not found:
         writer.register_object(batch.batch_date.strftime(delivery.file_pattern))
+
+    def refuse(rule: str, detail: str) -> ContractError:
+        return _fail(batch, rule, detail)
+
     for path, file_date in found:
         name = object_name(mapping, places, path)
-        writer.register_object(name, file_checksum(path))
-        _FILE_READERS[delivery.format](
-            writer, mapping, path, name, file_date, table, columns, checks
-        )
+        day = file_date or batch.batch_date
+        # Read once: every read below is of the copy whose checksum the manifest keeps.
+        with read_once(path, places.landing_dir, day, delivery.complete_when, refuse) as (
+            copy,
+            checksum,
+            expected,
+        ):
+            writer.register_object(name, checksum)
+            _FILE_READERS[delivery.format](
+                writer, mapping, copy, name, file_date, table, columns, checks
+            )
+            require_row_count(name, writer.counts[name].rows_read, expected, refuse)
 
 
 def fingerprints(mapping: SourceMapping, places: Places, batch: Batch) -> dict[str, str] | None:

@@ -34,6 +34,7 @@ from pydantic import (
     model_validator,
 )
 
+from extractors import rest_client
 from extractors.contracts import CONTRACTS, DAY_FIELDS, DEFAULT_TABLE, ContractField
 from extractors.strftime import UnreadableFormat, compile_strftime
 
@@ -185,6 +186,29 @@ class Rule(_Strict):
     reason: str
 
 
+class Completion(_Strict):
+    """When a delivered file is whole (extractors/file_snapshot.py). Without it, a file is
+    landed when it is not changing while read, which cannot tell a paused writer from a
+    finished one: state a rule whenever the vendor writes files in place."""
+
+    # A file the vendor writes after the export, relative to the landing folder:
+    # strftime of the day (or month), `{file}` the export's name, e.g.
+    # "call_center/{file}.done" or "exports/%Y%m%d.ctl".
+    marker: str | None = None
+    # The marker's content is the number of records in the export, checked on landing.
+    marker_row_count: bool = False
+    # Size and modification time unchanged this long before the read (waited, once).
+    stable_seconds: int = Field(0, ge=0, le=900)
+
+    @model_validator(mode="after")
+    def _something(self) -> Completion:
+        if self.marker is None and not self.stable_seconds:
+            raise ValueError("complete_when needs a marker or stable_seconds")
+        if self.marker_row_count and self.marker is None:
+            raise ValueError("marker_row_count needs a marker")
+        return self
+
+
 class _FileDelivery(_Strict):
     """Files in the landing folder: one per day (`file_pattern` is strftime of the day and
     may hold a glob), one file for many days (`day_column` says whose row is whose), or
@@ -197,9 +221,9 @@ class _FileDelivery(_Strict):
     day_column: str | None = None
     day_format: str | None = None
     # Each run re-reads the files of this many earlier days and re-lands a day whose file
-    # changed since it was landed (a late or corrected delivery); rows may lie this many
-    # days before their batch's day.
+    # changed since it was landed (a late or corrected delivery), as that day's batch.
     lookback_days: int = Field(0, ge=0, le=31)
+    complete_when: Completion | None = None
 
     @model_validator(mode="after")
     def _day_column_has_format(self) -> _FileDelivery:
@@ -254,6 +278,15 @@ class ApiDelivery(_Strict):
     # The cursor starts this many days before the run's interval: changes the source
     # recorded late are read again (the newest version of a record wins in staging).
     lookback_days: int = Field(0, ge=0, le=31)
+    # Bounds of every request (extractors/rest_client.py): connecting, the longest silence
+    # while reading, and the whole exchange (a server that drips never passes the total); a
+    # timeout is retried like a 5xx. A Retry-After is waited at most max_retry_after_seconds.
+    connect_timeout_seconds: float = Field(rest_client.CONNECT_TIMEOUT_SECONDS, gt=0, le=600)
+    read_timeout_seconds: float = Field(rest_client.READ_TIMEOUT_SECONDS, gt=0, le=3600)
+    total_timeout_seconds: float = Field(rest_client.TOTAL_TIMEOUT_SECONDS, gt=0, le=3600)
+    max_retry_after_seconds: float = Field(rest_client.MAX_RETRY_AFTER_SECONDS, ge=0, le=3600)
+    # A page whose body is larger stops the run (memory stays bounded by it).
+    max_page_bytes: int = Field(rest_client.MAX_PAGE_BYTES, ge=1024, le=1024**3)
 
     @model_validator(mode="after")
     def _cursor_pair(self) -> ApiDelivery:
@@ -305,6 +338,16 @@ def _delivery_kind(value: Any) -> str:
     return fmt if fmt in _KINDS else "csv"
 
 
+class Limits(_Strict):
+    """How long a record and a field may be. A longer one is quarantined with the reason
+    (kept cut at the record limit); a JSON-lines record is read no further than the
+    limit, so memory stays bounded whatever the file holds. (An API page's size is its
+    delivery's `max_page_bytes`.)"""
+
+    max_record_chars: int = Field(1_000_000, ge=1_000, le=100_000_000)
+    max_field_chars: int = Field(100_000, ge=100, le=10_000_000)
+
+
 class SourceMapping(_Strict):
     source_system: Literal["call_center", "survey", "crm", "qa", "supervisor"]
     table: str | None = None
@@ -323,6 +366,7 @@ class SourceMapping(_Strict):
     ]
     fields: dict[str, FieldSpec]
     rules: list[Rule] = []
+    limits: Limits = Limits()
 
     @property
     def tz(self) -> ZoneInfo:

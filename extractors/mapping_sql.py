@@ -555,9 +555,19 @@ def checked_query(
     layers = _layer(layers, [*kept, *text_columns, *canonical], typed)
     layers = _layer(layers, [*kept, *text_columns, *typed], finals)
     width = len(compiled.header)
+    limits = compiled.mapping.limits
+    record, field = limits.max_record_chars, limits.max_field_chars
+    too_long = "".join(
+        f" when length({c}) > {field} then '{c[2:]}: ' || length({c})"
+        f" || ' characters, more than limits.max_field_chars ({field})'"
+        for c in text_columns
+    )
     reason = (
         f"case when width is null then {unreadable}"
+        f" when length(line) > {record} then 'a record of ' || length(line)"
+        f" || ' characters, more than limits.max_record_chars ({record})'"
         f" when width <> {width} then 'expected {width} fields, found ' || width"
+        f"{too_long}"
         f" else {compiled.quarantine_reason(checks)} end"
     )
     flags = compiled.flags()
@@ -576,8 +586,9 @@ def checked_query(
         outputs["record_version_at"] = "null::timestamptz"
         outputs["record_version_number"] = "null::integer"
     listed = ", ".join(f"{expr} as {name}" for name, expr in outputs.items())
+    # A record over the limit is kept cut at it (it is quarantined: nothing else reads it).
     return (
-        f"select line_no, line, {', '.join([*carry, ''])}"
+        f"select line_no, left(line, {record}) as line, {', '.join([*carry, ''])}"
         f"case when {skipped} then null else {reason} end as reason,"
         f" {skipped} as skipped, {listed} from ({layers}) as typed"
     )

@@ -30,6 +30,7 @@ import psycopg.rows
 from psycopg import sql
 
 from expectations.audit import reconciliation_checks
+from warehouse import locks
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,6 @@ FROZEN = {
     "agent_month_scorecards": ("fct_agent_month_scorecards", "scorecard_snapshots"),
     "agent_month_kpis": ("fct_agent_month_kpis", "kpi_snapshots"),
 }
-CLOSE_LOCK = "hashtext('month_close')"
 
 _DDL = """
 create schema if not exists closing;
@@ -138,7 +138,7 @@ def _ranges(findings: list[str]) -> str:
 
 def ensure_schema(conn: psycopg.Connection) -> None:
     with conn.transaction():
-        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
+        locks.take(conn, "month_close")
         conn.execute(_DDL)
 
 
@@ -291,9 +291,9 @@ def close_month(
     month that is closed changes nothing (a rerun of the close)."""
     ensure_schema(conn)
     with conn.transaction():
-        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
+        locks.take(conn, "month_close")
         # No publish may replace `reporting` while it is copied.
-        conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        locks.take(conn, "publish_reporting")
         current = status(conn, month_start)
         if current and current[0] == "closed":
             log.info("%s is already closed (snapshot %s)", month_start, current[1])
@@ -325,8 +325,8 @@ def reopen_month(conn: psycopg.Connection, month_start: date, actor: str, reason
         raise MonthStateError("a reason is required to reopen a month")
     ensure_schema(conn)
     with conn.transaction():
-        conn.execute(f"select pg_advisory_xact_lock({CLOSE_LOCK})")
-        conn.execute("select pg_advisory_xact_lock(hashtext('publish_reporting'))")
+        locks.take(conn, "month_close")
+        locks.take(conn, "publish_reporting")
         current = status(conn, month_start)
         if not current or current[0] != "closed":
             raise MonthStateError(f"{month_start:%Y-%m} is not closed: nothing to reopen")
@@ -444,19 +444,20 @@ def record_adjustments(conn: psycopg.Connection, run_id: str) -> int:
 def publish_close_tables(conn: psycopg.Connection) -> None:
     """reporting.month_closes and reporting.scorecard_adjustments (the open adjustments of
     closed months), replaced in the caller's transaction."""
-    conn.execute("create schema if not exists reporting")
-    conn.execute("drop table if exists reporting.month_closes")
-    conn.execute("create table reporting.month_closes as select * from closing.months")
-    conn.execute("drop table if exists reporting.scorecard_adjustments")
-    conn.execute(
-        "create table reporting.scorecard_adjustments as"
-        " select adjustments.* from closing.adjustments as adjustments"
-        " join closing.months as closed on closed.month_start = adjustments.month_start"
-        " and closed.snapshot_version = adjustments.snapshot_version"
-        " and closed.status = 'closed'"
-    )
-    from expectations.gate import grant_bi_reader
+    from expectations.gate import grant_bi_reader, replace_table
 
+    conn.execute("create schema if not exists reporting")
+    replace_table(conn, "month_closes", sql.SQL("select * from closing.months"))
+    replace_table(
+        conn,
+        "scorecard_adjustments",
+        sql.SQL(
+            "select adjustments.* from closing.adjustments as adjustments"
+            " join closing.months as closed on closed.month_start = adjustments.month_start"
+            " and closed.snapshot_version = adjustments.snapshot_version"
+            " and closed.status = 'closed'"
+        ),
+    )
     grant_bi_reader(conn)
 
 

@@ -1,5 +1,5 @@
 """Test environment: a throw-away Airflow home, an embedded PostgreSQL (or WAREHOUSE_URL's
-server) with a database of its own, and a fixed personal-data hashing key.
+server) with a database of its own, and a random personal-data hashing key in a file.
 
 Airflow reads its configuration when first imported, so the environment is set here,
 before any test module imports it.
@@ -16,13 +16,18 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+from warehouse.local_secrets import read_or_create
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="ccp-airflow-home-")
 os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO_ROOT / "dags")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["DAILY_DAG_RETRIES"] = "0"
-os.environ["PII_HASH_KEY"] = "test-only-pii-key"
+# A random key in a 0600 file of its own, made as `cli.environment` makes `.local/`'s: no
+# other file the tests' runs write may hold it (tests/e2e/test_daily_dag.py greps them).
+PII_HASH_KEY_FILE = Path(tempfile.mkdtemp(prefix="ccp-secrets-")) / "pii_hash_key"
+os.environ["PII_HASH_KEY"] = read_or_create(PII_HASH_KEY_FILE)
 os.environ["DBT_QUIET"] = "true"
 os.environ["AUDIT_DIR"] = tempfile.mkdtemp(prefix="ccp-audit-")  # Data Docs of test runs
 os.environ["BI_READER_PASSWORD"] = "test-only-bi-password"
@@ -43,16 +48,17 @@ TEST_DATABASE = "ccp_test"
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory):
-    """The PostgreSQL server the tests use: WAREHOUSE_URL's, or an embedded one of their own."""
+    """The PostgreSQL server the tests use: WAREHOUSE_URL's, or an embedded one of their own
+    (started as the project starts it: passwords required, the superuser's in the URL)."""
     given = os.environ.get("WAREHOUSE_URL")
     if given:
         yield given
         return
-    import pgserver
+    from warehouse import embedded
 
-    server = pgserver.get_server(str(tmp_path_factory.mktemp("pgdata")), cleanup_mode="delete")
-    yield server.get_uri()
-    server.cleanup()  # now, while pytest's log streams are still open, not at exit
+    data_dir = tmp_path_factory.mktemp("pgdata")
+    yield embedded.start(data_dir, cleanup_mode="delete")
+    embedded.stop(data_dir)  # now, while pytest's log streams are still open, not at exit
 
 
 @pytest.fixture(scope="session")

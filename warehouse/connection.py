@@ -46,3 +46,14 @@ def dbt_env(url: str | None = None) -> dict[str, str]:
         "DBT_PG_PASSWORD": unquote(parsed.password or ""),
         "DBT_PG_DBNAME": (parsed.path or "/postgres").lstrip("/") or "postgres",
     }
+
+
+# The session setting that holds the personal-data hashing key (macros/pii_hash.sql).
+HASH_KEY_SETTING = "ccp.pii_hash_key"
+
+
+def session_options() -> str:
+    """libpq options (PGOPTIONS) giving a session PII_HASH_KEY as `ccp.pii_hash_key`;
+    libpq splits options at spaces, so spaces and backslashes in the key are escaped."""
+    key = os.environ["PII_HASH_KEY"].replace("\\", "\\\\").replace(" ", "\\ ")
+    return f"-c {HASH_KEY_SETTING}={key}"

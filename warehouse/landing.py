@@ -19,6 +19,8 @@ from importlib import resources
 import psycopg
 from psycopg import sql
 
+from warehouse import locks
+
 # The quarantine rule of a row whose business day is not its batch's (mapping_sql.day_rule).
 OTHER_DAY_RULE = "row_on_another_day"
 LINEAGE_COLUMNS = (
@@ -89,7 +91,7 @@ def ensure_raw_schema(conn: psycopg.Connection) -> None:
         # One extractor at a time creates the schema; the others wait for it. Once it is
         # current the DDL is skipped: ALTER TABLE takes an exclusive lock even when it has
         # nothing to do, which would deadlock with a landing running in parallel.
-        conn.execute("select pg_advisory_xact_lock(hashtext('raw_schema'))")
+        locks.take(conn, "raw_schema")
         if conn.execute("select to_regclass('raw.schema_version') is not null").fetchone()[0]:
             current = conn.execute("select ddl_hash from raw.schema_version").fetchone()
             if current and current[0] == digest:
@@ -117,10 +119,7 @@ class BatchWriter:
         key = (self.batch.source_system, self.batch.batch_date)
         # Two runs landing the same (source, day) at once (a rerun racing a backfill) take
         # turns: without the lock each deletes only what it could see and both inserts stay.
-        self.conn.execute(
-            "select pg_advisory_xact_lock(hashtext('landing'), hashtext(%s || '/' || %s))",
-            (self.batch.source_system, self.batch.batch_date.isoformat()),
-        )
+        locks.take(self.conn, f"landing/{self.batch.source_system}/{self.batch.batch_date}")
         for table in (*self.tables, "batch_manifest", "batch_tables", "quarantine"):
             self.conn.execute(
                 sql.SQL("delete from raw.{} where source_system = %s and batch_date = %s").format(

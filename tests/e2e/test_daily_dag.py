@@ -418,3 +418,80 @@ def test_daily_reconciliation_covers_the_run_and_the_close_covers_history(pipeli
         conn.rollback()
     with connect() as conn:
         assert failing(reconciliation_checks(conn)) == []
+
+
+def test_the_hashing_key_is_in_no_file_the_runs_wrote_but_its_own(
+    pipeline, tmp_path_factory, capfd, caplog
+):
+    """A day is run once more with its task logs (dag.test writes them to the console,
+    not to files) captured at debug level; then every file under the folders the runs
+    wrote is read whole: dbt's target (compiled SQL, manifest, run results, partial parse)
+    and logs, Airflow's home, the Data Docs, the tests' basetemp (the warehouse's data
+    folder and its log) and the key's own folder. The hashing key, and the warehouse
+    superuser's password, are in none of the logs, and each is found only in a 0600 file
+    that holds nothing else."""
+    import contextlib
+    import logging
+    import stat
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    from cli.daily_runs import run_business_day
+    from expectations.audit import audit_dir
+    from tests.conftest import PII_HASH_KEY_FILE
+    from warehouse.dbt_build import DBT_PROJECT_DIR
+
+    key = os.environ["PII_HASH_KEY"].encode()
+    password = urlparse(os.environ["WAREHOUSE_URL"]).password
+    secrets = [key] + ([unquote(password).encode()] if password else [])
+    caplog.set_level(logging.DEBUG)
+    assert run_business_day(pipeline["dag"], DAYS[-1], "Asia/Shanghai").state == "success"
+    printed, errors = capfd.readouterr()
+    logged = f"{printed}{errors}{caplog.text}".encode()
+    assert b"build window" in logged  # the dbt_build task's own log line
+    assert [secret for secret in secrets if secret in logged] == []
+
+    airflow_home = Path(os.environ["AIRFLOW_HOME"])
+    folders = [
+        DBT_PROJECT_DIR / "target",
+        DBT_PROJECT_DIR / "logs",
+        airflow_home,
+        audit_dir(),
+        tmp_path_factory.getbasetemp(),
+        PII_HASH_KEY_FILE.parent,
+    ]
+    contents = {}
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file() and not path.is_symlink():
+                # dbt's files are shared with any other session building at the same time
+                with contextlib.suppress(FileNotFoundError):
+                    contents[path] = path.read_bytes()
+    names = {path.name for path in contents}
+    assert {"manifest.json", "run_results.json", "partial_parse.msgpack", "dbt.log"} <= names
+    assert "index.html" in names  # Data Docs
+    # the compiled hashing models, where the key was once written out, are among them
+    hashing = b"current_setting('ccp.pii_hash_key')"
+    assert any(hashing in data for p, data in contents.items() if "compiled" in p.parts)
+    assert any(p.name == "airflow.db" and airflow_home in p.parents for p in contents)
+    assert any(p.name == "PG_VERSION" for p in contents)  # the warehouse's data folder
+    for secret in secrets:
+        holders = [path for path, data in contents.items() if secret in data]
+        assert all(contents[path].strip() == secret for path in holders), holders
+        assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in holders), holders
+    assert [path for path, data in contents.items() if key in data] == [PII_HASH_KEY_FILE]
+
+
+def test_personal_data_is_hashed_with_the_key_as_sha256_of_key_colon_value(pipeline):
+    """Recomputed in Python from the raw caller numbers: sha256(key || ':' || trimmed)."""
+    key = os.environ["PII_HASH_KEY"]
+    rows = _query(
+        "select staged.customer_key, landed.customer_number"
+        " from staging.stg_call_center__contacts as staged"
+        " inner join raw.call_center_contacts as landed"
+        " using (contact_id, batch_id, source_position)"
+    )
+    assert sum(1 for hashed, _ in rows if hashed) > 100
+    for hashed, number in rows:
+        value = (number or "").strip(" ")
+        assert hashed == (hashlib.sha256(f"{key}:{value}".encode()).hexdigest() if value else None)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from simulator.config import SimulationConfig
 from tests.conftest import empty_warehouse
@@ -191,3 +192,68 @@ def test_publish_refuses_marts_its_audit_did_not_see(gate):
             conn.execute("update marts.build_stamp set run_id = %s", (run_id,))
     with connect() as conn:
         assert publish(conn, run_id, DAYS[1])["agent_month_scorecards"] > 0
+
+
+def _last_passed_run() -> str:
+    return _query(
+        "select run_id from audit.runs where outcome = 'passed' order by audited_at desc limit 1"
+    )[0][0]
+
+
+def _bi() -> psycopg.Connection:
+    url = libpq_url(os.environ["WAREHOUSE_URL"])
+    return psycopg.connect(url, user="bi_reader", password="test-only-bi-password")
+
+
+def test_a_bi_session_idle_in_a_transaction_and_the_publish_never_wait_for_each_other(gate):
+    """A BI session left idle in a transaction on reporting.agent_days does not hold the
+    publish up, and a BI query during a publish reads the previous rows at once."""
+    from expectations.gate import publish, replace_table
+
+    run_id = _last_passed_run()
+    (before,) = _query("select count(*) from reporting.agent_days")[0]
+    with _bi() as idle, _bi() as reader, connect() as publisher:
+        idle.execute("select count(*) from reporting.agent_days")  # and stays idle
+        reader.autocommit = True
+        reader.execute("set statement_timeout = '5s'")  # waiting would fail the test
+        publisher.execute("set statement_timeout = '60s'")  # so would a hung publish
+        publisher.commit()
+        with publisher.transaction(force_rollback=True):
+            emptied = replace_table(
+                publisher, "agent_days", sql.SQL("select * from marts.fct_agent_days limit 0")
+            )
+            assert emptied == 0
+            # Mid-publish (uncommitted): the reader sees the published rows, unblocked.
+            (seen,) = reader.execute("select count(*) from reporting.agent_days").fetchone()
+            assert seen == before > 0
+        # A whole publish while the idle transaction is still open.
+        counts = publish(publisher, run_id, DAYS[1])
+        assert counts["agent_days"] == before
+        assert idle.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        assert reader.execute("select count(*) from reporting.agent_days").fetchone()[0] == before
+
+
+def test_a_table_that_must_be_recreated_waits_for_readers_a_bounded_time(gate, monkeypatch):
+    """Only a changed shape needs the table to itself: the publish then waits for an idle
+    BI transaction at most PUBLISH_LOCK_TIMEOUT_SECONDS, fails naming it, publishes nothing,
+    and succeeds once the reader is gone."""
+    from expectations.gate import PublishBlocked, publish
+
+    monkeypatch.setenv("PUBLISH_LOCK_TIMEOUT_SECONDS", "1")
+    run_id = _last_passed_run()
+    with connect() as conn:
+        conn.execute("alter table reporting.agent_days add column stale_column integer")
+    published = _reporting()
+    with _bi() as idle, connect() as publisher:
+        (pid,) = idle.execute("select pg_backend_pid()").fetchone()
+        idle.execute("select count(*) from reporting.agent_days")  # and stays idle
+        with pytest.raises(PublishBlocked, match=f"pid {pid} of bi_reader, idle in transaction"):
+            publish(publisher, run_id, DAYS[1])
+        assert _reporting() == published
+        idle.rollback()
+        assert publish(publisher, run_id, DAYS[1])["agent_days"] > 0
+    columns = _query(
+        "select count(*) from information_schema.columns where table_schema = 'reporting'"
+        " and table_name = 'agent_days' and column_name = 'stale_column'"
+    )
+    assert columns == [(0,)]

@@ -19,12 +19,14 @@ import contextlib
 import io
 import os
 import re
+import urllib.parse
 import zipfile
 from datetime import date, timedelta
 
 import pandas as pd
 import pytest
 
+from cli.environment import masked
 from tests.conftest import REPO_ROOT, empty_warehouse
 from tests.e2e.servicenow_truth import (
     CSV_NAME,
@@ -138,7 +140,10 @@ def test_run_days_says_where_to_query_and_its_example_answers(servicenow):
     printed = servicenow["printed"].getvalue()
     for day in DAYS[3:]:
         assert f"business day {day}: DAG run succeeded" in printed
-    assert f"connection: {os.environ['WAREHOUSE_URL']}" in printed
+    url = os.environ["WAREHOUSE_URL"]
+    assert f"connection: {masked(url)}" in printed
+    password = urllib.parse.urlparse(url).password
+    assert not password or password not in printed  # masked, and said where it is
     assert "schema:     reporting" in printed
     (example,) = re.findall(r'-c "(.+)"', printed)
     assert f"'{DAYS[3]}' and '{DAYS[-1]}'" in example

@@ -46,3 +46,10 @@ def test_airflow_services_run_the_project_image_with_airflow_entry_points():
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert (REPO_ROOT / "Dockerfile").is_file()
     assert "metabase" in services and services["warehouse"]["image"].startswith("postgres:")
+
+
+def test_the_warehouse_port_is_published_on_the_loopback_interface_by_default():
+    (published,) = COMPOSE["services"]["warehouse"]["ports"]
+    bind, host_port, container_port = published.rsplit(":", 2)
+    assert bind == "${WAREHOUSE_BIND:-127.0.0.1}"
+    assert (host_port, container_port) == ("5432", "5432")
