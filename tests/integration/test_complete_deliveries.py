@@ -1,6 +1,6 @@
 """Only complete deliveries land (extractors/file_snapshot.py): a file is read once, so the
-manifest's checksum is of the bytes landed; a file growing or replaced during the read is
-refused; a mapping's `complete_when` (a marker file with the row count, or a quiet time)
+manifest's checksum is of the bytes landed; a file growing, rewritten or replaced during
+the read is refused (a replaced one is at worst read whole, never spliced); a mapping's `complete_when` (a marker file with the row count, or a quiet time)
 refuses a file cut at a line break, which looks whole; a corrected file of a past day is
 landed again by the next run's lookback."""
 
@@ -204,3 +204,39 @@ def test_a_corrected_file_of_a_past_day_is_landed_by_the_next_run(sample):
     rows, checksum = _landed(earlier)
     assert rows == len(lines) - 4
     assert checksum == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_file_replaced_during_the_read_is_never_landed_as_a_splice(tmp_path):
+    """A corrected file renamed over the export (a new inode) again and again while it is
+    read: each read lands one whole version or is refused, never a mix of two."""
+    path = tmp_path / "contacts.csv"
+    versions = [b"h\n" + bytes([65 + n]) * 4_000_000 + b"\n" for n in range(2)]
+    path.write_bytes(versions[0])
+    stop = threading.Event()
+
+    def replacer():
+        turn = 0
+        while not stop.is_set():
+            turn = 1 - turn
+            fresh = tmp_path / f"fresh{turn}.tmp"
+            fresh.write_bytes(versions[turn])
+            os.replace(fresh, path)
+
+    thread = threading.Thread(target=replacer)
+    thread.start()
+    outcomes = []
+    try:
+        for _ in range(20):
+            try:
+                with read_once(path, tmp_path, DAY, None, _refuse) as (copy, digest, _):
+                    data = copy.read_bytes()
+                    assert data in versions
+                    assert digest == hashlib.sha256(data).hexdigest()
+                    outcomes.append("whole")
+            except ContractError as refused:
+                assert "changed while it was read" in str(refused)
+                outcomes.append("refused")
+    finally:
+        stop.set()
+        thread.join()
+    assert "refused" in outcomes  # the replacement was seen
