@@ -1,8 +1,9 @@
 """Only complete deliveries land (extractors/file_snapshot.py): a file is read once, so the
 manifest's checksum is of the bytes landed; a file growing, rewritten or replaced during
-the read is refused (a replaced one is at worst read whole, never spliced); a mapping's `complete_when` (a marker file with the row count, or a quiet time)
-refuses a file cut at a line break, which looks whole; a corrected file of a past day is
-landed again by the next run's lookback."""
+the read is refused (a replaced one is at worst read whole, never spliced); a mapping's
+`complete_when` (a marker file with the row count, or a quiet time) refuses a file cut at
+a line break, which looks whole; a corrected file of a past day is landed again by the
+next run's lookback."""
 
 from __future__ import annotations
 

@@ -192,7 +192,13 @@ def test_survey_lines_parse_and_bad_ones_are_rejected(clean_warehouse, tmp_path)
         "",
         json.dumps(SURVEY | {"nps": 11}),
         json.dumps(SURVEY | {"csat": "four"}),
-        json.dumps(SURVEY | {"responded_time": "2026-09-30T10:00:00+08:00"}),
+        json.dumps(
+            SURVEY
+            | {
+                "contact_time": "2026-10-02T12:00:00+08:00",
+                "responded_time": "2026-10-02T10:00:00+08:00",
+            }
+        ),
         json.dumps([1, 2]),
     ]
     mapping = load_mapping(DEFAULT_MAPPINGS / "survey.yml")
