@@ -4,11 +4,12 @@ checked, and the run of the same day after it must leave the warehouse equal to 
 run of the same days (the fingerprint of every raw, staging, intermediate, mart and
 reporting table, without the columns that name runs and times: tests/e2e/snapshot.py).
 
-The runs are paused at the point a fault aims at by the pipeline's own locks
-(audit.pipeline_locks, warehouse/locks.py): the test holds the lock the step needs next,
-sees the run wait for it, and strikes. The warehouse is a server of this module's own,
-killed and started again for the database faults. Every run is bounded: a run that does
-not end within RUN_SECONDS fails the test.
+The runs are paused at the point a fault aims at by locks: the pipeline's own
+(audit.pipeline_locks, warehouse/locks.py), or a read of a mart the build must replace
+midway. The test holds the lock the step needs next, sees the run wait for it, and
+strikes: no fault depends on a poll catching a step in time. The warehouse is a server
+of this module's own, killed and started again for the database faults. Every run is
+bounded: a run that does not end within RUN_SECONDS fails the test.
 """
 
 from __future__ import annotations
@@ -146,15 +147,23 @@ def _a_session(url: str, where: str) -> bool:
         return bool(conn.execute(query).fetchone())
 
 
+HOLDER = "fault-matrix"  # the application name of the test's own sessions
+# A mart the build replaces (materialized as a table) after the incremental agent-days:
+# a read of it keeps dbt waiting midway, with part of the build done.
+MIDWAY_MART = "marts.fct_agent_month_kpis"
+
+
 def _waiting_on_a_lock(url: str) -> bool:
     """A session of the run waits for one of the pipeline's locks (the one the test holds)."""
-    return _a_session(url, "wait_event_type = 'Lock' and query like '%%pipeline_locks%%'")
-
-
-def _dbt_is_building(url: str) -> bool:
     return _a_session(
-        url, "application_name = 'dbt' and state = 'active' and query ilike '%%create%%'"
+        url,
+        f"application_name <> '{HOLDER}' and wait_event_type = 'Lock'"
+        " and query like '%%pipeline_locks%%'",
     )
+
+
+def _dbt_waits_midway(url: str) -> bool:
+    return _a_session(url, "application_name = 'dbt' and wait_event_type = 'Lock'")
 
 
 def _still_running(run: Run) -> None:
@@ -164,11 +173,15 @@ def _still_running(run: Run) -> None:
 
 
 class Holding:
-    """The test holding one of the pipeline's locks, on a session of its own."""
+    """The test holding one of the pipeline's locks, or (name None) a read of the midway
+    mart, on a session of its own."""
 
-    def __init__(self, url: str, name: str):
-        self.conn = psycopg.connect(libpq_url(url))
-        locks.take(self.conn, name)
+    def __init__(self, url: str, name: str | None):
+        self.conn = psycopg.connect(libpq_url(url), application_name=HOLDER)
+        if name is None:
+            self.conn.execute(f"select from {MIDWAY_MART} limit 0")
+        else:
+            locks.take(self.conn, name)
 
     def release(self) -> None:
         try:
@@ -311,55 +324,65 @@ def _nothing_published(matrix) -> None:
 # -- crashes ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("step", ["landing", "build", "publish"])
+@pytest.mark.parametrize("step", ["landing", "build", "audit", "publish"])
 def test_a_run_killed_in_each_step_is_rerun_to_a_clean_warehouse(matrix, step):
-    """kill -9 of the whole run (its process group) in the call center's landing, in the
-    dbt build or in the publish: nothing is published; the rerun of the day
-    (the lease of the dead run is taken over) leaves the warehouse as a clean run."""
+    """kill -9 of the whole run (its process group) in the call center's landing, midway
+    through the dbt build, in the audit or in the publish: nothing is published; the rerun
+    of the day (the lease of the dead run is taken over) leaves the warehouse as a clean
+    run."""
     _from_the_first_day(matrix)
     url = matrix["url"]
     # The lock the step needs next, held from the start (only that step takes it).
     name = {"landing": f"landing/call_center/{DAYS[1]}", "publish": "publish_reporting"}
-    held = Holding(url, name[step]) if step in name else None
+    held = [Holding(url, name.get(step))] if step != "audit" else [Holding(url, None)]
     run = Run(DAYS[1], matrix["env"])
     try:
-        if step == "build":
-            _until(lambda: _dbt_is_building(url) or not run.running(), "the dbt build")
+        if step in ("build", "audit"):
+            _until(lambda: _dbt_waits_midway(url) or not run.running(), "the dbt build")
             _still_running(run)
-        if held is not None:
+        if step == "audit":
+            # The audit takes the build's lock: queue for it behind the build, let the
+            # build end, and the audit waits for the test.
+            queued = threading.Thread(target=lambda: held.append(Holding(url, "dbt_build")))
+            queued.start()
+            _until(lambda: _waiting_on_a_test_session(url), "the test to queue for the build")
+            held.pop(0).release()
+            queued.join(RUN_SECONDS)
+        if step != "build":
             _until(lambda: _waiting_on_a_lock(url) or not run.running(), f"the {step}")
             _still_running(run)
     finally:
         run.kill()  # also when a wait above failed: no run outlives its test
-        if held is not None:
-            held.release()
+        for holding in held:
+            holding.release()
     _nothing_published(matrix)
     _then_a_rerun_equals_a_clean_run(matrix)
 
 
+def _waiting_on_a_test_session(url: str) -> bool:
+    return _a_session(url, f"application_name = '{HOLDER}' and wait_event_type = 'Lock'")
+
+
 @pytest.mark.parametrize("step", ["build", "publish"])
 def test_the_database_killed_mid_run_then_started_again(matrix, step):
-    """PostgreSQL killed (SIGKILL of its postmaster) while dbt builds, or while the publish
-    waits for its lock: the run fails, its failure is kept in a local spool (the warehouse
-    is down) and recorded by the next run's audit; the server is started again and the
-    rerun leaves the warehouse as a clean run."""
+    """PostgreSQL killed (SIGKILL of its postmaster) midway through the dbt build, or while
+    the publish waits for its lock: the run fails, its failure is kept in a local spool
+    (the warehouse is down) and recorded by the next run's audit; the server is started
+    again and the rerun leaves the warehouse as a clean run."""
     _from_the_first_day(matrix)
     url, server = matrix["url"], matrix["server"]
+    held = Holding(url, None if step == "build" else "publish_reporting")
     run = Run(DAYS[1], matrix["env"])
-    held = None
     try:
-        _until(lambda: _dbt_is_building(url) or not run.running(), "the dbt build")
-        if step == "publish":
-            held = Holding(url, "publish_reporting")
-            _until(lambda: _waiting_on_a_lock(url) or not run.running(), "the publish")
+        waiting = _dbt_waits_midway if step == "build" else _waiting_on_a_lock
+        _until(lambda: waiting(url) or not run.running(), f"the {step}")
         _still_running(run)
         server.kill()
     except BaseException:
         run.kill()  # no run outlives its test
         raise
     finally:
-        if held is not None:
-            held.release()
+        held.release()
     _failed(run)
     assert server.start() == matrix["admin"]
     _nothing_published(matrix)
