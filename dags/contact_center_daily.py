@@ -148,7 +148,7 @@ def contact_center_daily():
     def publish_reporting(business_date: str, run_id=None):
         from datetime import date
 
-        from expectations.gate import publish
+        from publish.gate import publish
         from warehouse.connection import connect
 
         with connect() as conn:

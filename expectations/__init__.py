@@ -1,1 +1,1 @@
-"""Data-quality suites (Great Expectations, as code) and the audit/publish gate."""
+"""Data-quality suites (Great Expectations, as code) and the audit of each run."""

@@ -4,7 +4,7 @@
    = landed + quarantined, raw rows = the manifest's landed rows, quarantine rows = the
    manifest's quarantined rows, no empty call-center delivery, unknown agents below a
    threshold; staged rows = distinct landed keys (the documented deduplication); totals of
-   fct_agent_days = the staged records behind them.
+   agent_days = the staged records behind them.
    Column types of every raw table against the contract.
 2. Great Expectations suites (expectations/suites.py) on the run's batch of every raw table
    and on every mart about to be published, with Data Docs written per run.
@@ -51,7 +51,7 @@ STAGED_KEYS = {
 }
 # The staged key where staging renames it.
 STAGED_KEY_NAMES = {"stg_supervisor__inputs": "agent_id, month_start"}
-# fct_agent_days total -> the staged records it counts
+# agent_days total -> the staged records it counts
 MART_TOTALS = {
     "coalesce(sum(phone_contacts_handled + chat_contacts_handled), 0)": (
         "select count(*) from staging.stg_call_center__contacts where not is_abandoned"
@@ -367,18 +367,18 @@ def reconciliation_checks(
             )
         )
     for total, staged_sql in MART_TOTALS.items():
-        if not _table_exists(conn, "marts.fct_agent_days"):
+        if not _table_exists(conn, "marts.agent_days"):
             break
-        in_mart = _count(conn, f"select {total} from marts.fct_agent_days")
+        in_mart = _count(conn, f"select {total} from marts.agent_days")
         staged = _count(conn, staged_sql)
         results.append(
             CheckResult(
                 "reconciliation",
-                "fct_agent_days",
+                "agent_days",
                 f"total_matches_staging: {total}",
                 in_mart == staged,
                 str(in_mart),
-                f"fct_agent_days {in_mart}, staging {staged}",
+                f"agent_days {in_mart}, staging {staged}",
             )
         )
     return results

@@ -200,8 +200,8 @@ SHARE_KPIS = (
 
 # mart -> checks of what is about to be published
 MART_CHECKS: dict[str, list[Check]] = {
-    "dim_agents": [_unique("agent_version_key"), _unique("agent_id", "valid_from")],
-    "fct_agent_days": [
+    "agents": [_unique("agent_version_key"), _unique("agent_id", "valid_from")],
+    "agent_days": [
         _unique("agent_id", "business_date"),
         Check("agent_id_not_null", "ExpectColumnValuesToNotBeNull", {"column": "agent_id"}),
         _between("contacts_handled", 0, 10_000),
@@ -221,11 +221,11 @@ MART_CHECKS: dict[str, list[Check]] = {
             "agent_id, business_date",
         ),
     ],
-    "fct_queue_days": [
+    "queue_days": [
         _unique("queue_name", "channel", "business_date"),
         _not_more("answered_count", "offered_count"),
     ],
-    "fct_kpi_rollups": [
+    "kpi_rollups": [
         _unique("period_type", "period_start", "rollup_level", "agent_id", "team_id", "kpi_code"),
         _in_set("period_type", ["month", "quarter", "year"]),
         _no_rows(
@@ -236,7 +236,7 @@ MART_CHECKS: dict[str, list[Check]] = {
             "period_type, period_start, rollup_level, agent_id, team_id, kpi_code",
         ),
     ],
-    "fct_agent_month_kpis": [
+    "agent_month_kpis": [
         _unique("agent_id", "month_start", "kpi_code"),
         _between("attainment", 0, 1.2),
         _no_rows(
@@ -247,7 +247,7 @@ MART_CHECKS: dict[str, list[Check]] = {
             "agent_id, month_start",
         ),
     ],
-    "fct_agent_month_scorecards": [
+    "agent_month_scorecards": [
         _unique("agent_id", "month_start"),
         _between("total_score", 0, 120),
         _in_set("grade", ["excellent", "good", "pass", "fail"]),
@@ -263,15 +263,15 @@ MART_CHECKS: dict[str, list[Check]] = {
             "agent_id, month_start",
         ),
     ],
-    "fct_agent_period_scorecards": [
+    "agent_period_scorecards": [
         _unique("agent_id", "period_type", "period_start"),
         _between("total_score", 0, 120),
     ],
-    "fct_qa_agent_weeks": [
+    "qa_agent_weeks": [
         _unique("agent_id", "week_start"),
         _between("qa_score_avg", 0, 100),
     ],
-    "fct_qa_team_months": [
+    "qa_team_months": [
         _unique("team_id", "month_start"),
         _between("qa_score_avg", 0, 100),
     ],

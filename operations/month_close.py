@@ -8,7 +8,7 @@
 - `close_month` copies the month's published scorecards and KPI rows into a numbered
   snapshot (`closing.scorecard_snapshots`, `closing.kpi_snapshots`). From then on
   `reporting` shows the snapshot for that month, whatever later runs compute
-  (`frozen_select`, used by the publish gate): weights or targets changed later rebuild
+  (`publish.closed_months`): weights or targets changed later rebuild
   open months only.
 - Late data for a closed month does not change it: each publish records the differences
   between the freshly built KPI values and the snapshot as adjustments (agent, KPI, closed
@@ -30,15 +30,11 @@ import psycopg.rows
 from psycopg import sql
 
 from expectations.audit import reconciliation_checks
+from publish.closed_months import FROZEN, publish_close_tables
 from warehouse import locks
+from warehouse.catalog import table_exists, typed_columns
 
 log = logging.getLogger(__name__)
-
-# reporting table -> (mart it publishes, snapshot that replaces it for closed months)
-FROZEN = {
-    "agent_month_scorecards": ("fct_agent_month_scorecards", "scorecard_snapshots"),
-    "agent_month_kpis": ("fct_agent_month_kpis", "kpi_snapshots"),
-}
 
 _DDL = """
 create schema if not exists closing;
@@ -152,22 +148,18 @@ def _month_days(month_start: date) -> list[date]:
     return [month_start + timedelta(days=i) for i in range((following - month_start).days)]
 
 
-def _table_exists(conn: psycopg.Connection, qualified: str) -> bool:
-    return conn.execute("select to_regclass(%s) is not null", (qualified,)).fetchone()[0]
-
-
 def check_ready(conn: psycopg.Connection, month_start: date, sources: tuple[str, ...]) -> Readiness:
     """Every day of the month landed from every enabled source and published after it was
     landed (a day landed again later must have been published again), and supervisor
     inputs for every agent with a working day in the month."""
     days = _month_days(month_start)
     last_published = None
-    if _table_exists(conn, "audit.publications"):
+    if table_exists(conn, "audit.publications"):
         last_published = conn.execute(
             "select max(published_at) from audit.publications"
         ).fetchone()[0]
     landed = {}
-    if _table_exists(conn, "raw.batch_manifest"):
+    if table_exists(conn, "raw.batch_manifest"):
         landed = {
             (source, day): extracted
             for source, day, extracted in conn.execute(
@@ -185,7 +177,7 @@ def check_ready(conn: psycopg.Connection, month_start: date, sources: tuple[str,
             elif last_published is None or extracted > last_published:
                 missing.setdefault(source, []).append(f"{day} not published")
     without_inputs: list[str] = []
-    if "supervisor" in sources and _table_exists(conn, "reporting.agent_days"):
+    if "supervisor" in sources and table_exists(conn, "reporting.agent_days"):
         without_inputs = [
             r[0]
             for r in conn.execute(
@@ -246,15 +238,6 @@ def refuse(conn: psycopg.Connection, readiness: Readiness, actor: str, run_id: s
     raise MonthNotReady(readiness.describe())
 
 
-def _typed_columns(conn, schema: str, table: str) -> list[tuple[str, str]]:
-    """(name, SQL type) of each column of schema.table, in order."""
-    return conn.execute(
-        "select attname, format_type(atttypid, atttypmod) from pg_attribute"
-        " where attrelid = %s::regclass and attnum > 0 and not attisdropped order by attnum",
-        (f"{schema}.{table}",),
-    ).fetchall()
-
-
 def _copy_snapshot(
     conn, reporting_table: str, snapshot: str, month_start: date, version: int
 ) -> int:
@@ -262,13 +245,13 @@ def _copy_snapshot(
     mart gained since the first close is added to the snapshot table."""
     source = sql.Identifier("reporting", reporting_table)
     target = sql.Identifier("closing", snapshot)
-    if not _table_exists(conn, f"closing.{snapshot}"):
+    if not table_exists(conn, f"closing.{snapshot}"):
         conn.execute(
             sql.SQL(
                 "create table {} as select 0 as snapshot_version, * from {} with no data"
             ).format(target, source)
         )
-    columns = _typed_columns(conn, "reporting", reporting_table)
+    columns = typed_columns(conn, "reporting", reporting_table)
     for name, type_ in columns:
         conn.execute(
             sql.SQL("alter table {} add column if not exists {} {}").format(
@@ -301,7 +284,7 @@ def close_month(
         version = (current[1] if current else 0) + 1
         counts = {
             table: _copy_snapshot(conn, table, snapshot, month_start, version)
-            for table, (_, snapshot) in FROZEN.items()
+            for table, snapshot in FROZEN.items()
         }
         if not counts["agent_month_scorecards"]:
             raise MonthNotReady(f"{month_start:%Y-%m} has no published scorecards to freeze")
@@ -359,108 +342,6 @@ def record_report(conn, month_start: date, version: int, report_dir: str, files,
         publish_close_tables(conn)
 
 
-def is_in_use(conn: psycopg.Connection) -> bool:
-    """A month was closed once: publishes keep the close tables current."""
-    return _table_exists(conn, "closing.months")
-
-
-def frozen_select(conn: psycopg.Connection, reporting_table: str) -> sql.Composable:
-    """What the publish gate copies into reporting.<table>: the mart's rows of open months
-    and the snapshot rows of closed months (a column the snapshot lacks is NULL)."""
-    mart, snapshot = FROZEN[reporting_table]
-    mart_ref = sql.Identifier("marts", mart)
-    if not is_in_use(conn) or not _table_exists(conn, f"closing.{snapshot}"):
-        return sql.SQL("select * from {}").format(mart_ref)
-    columns = _typed_columns(conn, "marts", mart)
-    kept = {
-        r[0]
-        for r in conn.execute(
-            "select column_name from information_schema.columns"
-            " where table_schema = 'closing' and table_name = %s",
-            (snapshot,),
-        ).fetchall()
-    }
-    frozen_columns = sql.SQL(", ").join(
-        sql.SQL("snapshot.{}").format(sql.Identifier(n))
-        if n in kept
-        else sql.SQL("null::{} as {}").format(sql.SQL(t), sql.Identifier(n))
-        for n, t in columns
-    )
-    return sql.SQL(
-        "select * from {mart} where month_start not in"
-        " (select month_start from closing.months where status = 'closed')"
-        " union all"
-        " select {columns} from closing.{snapshot} as snapshot"
-        " join closing.months as closed on closed.month_start = snapshot.month_start"
-        " and closed.snapshot_version = snapshot.snapshot_version and closed.status = 'closed'"
-    ).format(mart=mart_ref, columns=frozen_columns, snapshot=sql.Identifier(snapshot))
-
-
-def record_adjustments(conn: psycopg.Connection, run_id: str) -> int:
-    """In the publish transaction: the current differences between the built KPI values
-    and each closed month's snapshot. A difference seen before keeps when it was first
-    seen; one that went away is dropped. Returns the number of open adjustments."""
-    if not _table_exists(conn, "closing.kpi_snapshots"):
-        return 0
-    now = datetime.now(UTC)
-    conn.execute(
-        "create temporary table current_adjustments on commit drop as"
-        " with closed as (select month_start, snapshot_version from closing.months"
-        "  where status = 'closed'),"
-        " frozen as (select snapshot.* from closing.kpi_snapshots as snapshot"
-        "  join closed using (month_start, snapshot_version)),"
-        " built as (select kpis.*, closed.snapshot_version from marts.fct_agent_month_kpis"
-        "  as kpis join closed using (month_start))"
-        " select coalesce(built.month_start, frozen.month_start) as month_start,"
-        "  coalesce(built.snapshot_version, frozen.snapshot_version) as snapshot_version,"
-        "  coalesce(built.agent_id, frozen.agent_id) as agent_id,"
-        "  coalesce(built.kpi_code, frozen.kpi_code) as kpi_code,"
-        "  frozen.kpi_value as closed_value, built.kpi_value as current_value"
-        " from frozen full join built on built.month_start = frozen.month_start"
-        "  and built.agent_id = frozen.agent_id and built.kpi_code = frozen.kpi_code"
-        " where frozen.kpi_value is distinct from built.kpi_value"
-    )
-    conn.execute(
-        "delete from closing.adjustments as kept where (month_start, snapshot_version) in"
-        " (select month_start, snapshot_version from closing.months where status = 'closed')"
-        " and not exists (select from current_adjustments as now"
-        "  where now.month_start = kept.month_start and now.agent_id = kept.agent_id"
-        "  and now.kpi_code = kept.kpi_code and now.snapshot_version = kept.snapshot_version)"
-    )
-    conn.execute(
-        "insert into closing.adjustments select month_start, snapshot_version, agent_id,"
-        " kpi_code, closed_value, current_value, %s, %s, %s, %s from current_adjustments"
-        " on conflict (month_start, snapshot_version, agent_id, kpi_code)"
-        " do update set current_value = excluded.current_value,"
-        " last_seen_run = excluded.last_seen_run, last_seen_at = excluded.last_seen_at",
-        (run_id, now, run_id, now),
-    )
-    return conn.execute(
-        "select count(*) from closing.adjustments where (month_start, snapshot_version) in"
-        " (select month_start, snapshot_version from closing.months where status = 'closed')"
-    ).fetchone()[0]
-
-
-def publish_close_tables(conn: psycopg.Connection) -> None:
-    """reporting.month_closes and reporting.scorecard_adjustments (the open adjustments of
-    closed months), replaced in the caller's transaction."""
-    from expectations.gate import grant_bi_reader, replace_table
-
-    conn.execute("create schema if not exists reporting")
-    replace_table(conn, "month_closes", sql.SQL("select * from closing.months"))
-    replace_table(
-        conn,
-        "scorecard_adjustments",
-        sql.SQL(
-            "select adjustments.* from closing.adjustments as adjustments"
-            " join closing.months as closed on closed.month_start = adjustments.month_start"
-            " and closed.snapshot_version = adjustments.snapshot_version"
-            " and closed.status = 'closed'"
-        ),
-    )
-    grant_bi_reader(conn)
-
-
 def closing_month(logical_date: datetime, timezone: str) -> date:
     """The month a close run owns: the calendar month before its (local) logical date."""
     from zoneinfo import ZoneInfo
@@ -493,7 +374,7 @@ def report_month(conn: psycopg.Connection, month_start: date, run_id: str, out_r
         (month_start, version),
     ).fetchall()
     qa_trend = []
-    if _table_exists(conn, "reporting.qa_team_months"):
+    if table_exists(conn, "reporting.qa_team_months"):
         qa_trend = cursor.execute(
             "select * from reporting.qa_team_months where month_start <= %s", (month_start,)
         ).fetchall()

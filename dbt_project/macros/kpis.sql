@@ -1,5 +1,5 @@
 {#- The KPI catalog's formulas, defined once: each KPI is sum(numerator) / sum(denominator)
-    (times scale) over the additive inputs of fct_agent_days and the monthly supervisor
+    (times scale) over the additive inputs of agent_days and the monthly supervisor
     inputs, at any grain. A count KPI (praise) is its numerator; its denominator is the
     sample it was counted in. Names and Chinese names are in the seed kpi_catalog. -#}
 {% macro kpi_definitions() %}
@@ -26,7 +26,7 @@
     ]) }}
 {% endmacro %}
 
-{#- The additive inputs of fct_agent_days that every roll-up sums. -#}
+{#- The additive inputs of agent_days that every roll-up sums. -#}
 {% macro agent_day_input_columns() %}
     {{ return([
         'contacts_handled', 'phone_contacts_handled', 'chat_contacts_handled', 'email_contacts_handled',

@@ -14,7 +14,7 @@ from warehouse.connection import connect
 #   published_at  wall-clock time of the publish (audit.publications)
 #   run_id        the Airflow run id (scheduled__/manual__/backfill__... differ by runner)
 #   built_at      wall-clock time of the dbt build (marts.build_stamp)
-#   built_by_run_id  the run that last rewrote an agent-day (marts.fct_agent_days is
+#   built_by_run_id  the run that last rewrote an agent-day (marts.agent_days is
 #                 incremental; reporting.agent_days copies it)
 #   rebuilt_from  the first day the build assembled again (what that run saw change,
 #                 intermediate.int_agent_days_rebuild_window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
@@ -44,3 +45,15 @@ def land_days(days: list[date], timezone: str = "Asia/Shanghai") -> None:
         start = datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
         for source in ALL_SOURCES:
             extract(source, start, start + timedelta(days=1), f"backfill__{day}", source)
+
+
+def unknown_agents(path: Path, share: float) -> None:
+    """Rewrite a share of a call-center file's answered contacts to an agent nobody has
+    heard of (enough of them fails the day's audit)."""
+    rows = list(csv.reader(path.open(newline="")))
+    header, body = rows[0], rows[1:]
+    answered = [r for r in body if r[header.index("AgentID")]]
+    for row in answered[: int(len(answered) * share)]:
+        row[header.index("AgentID")] = "AG9999"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows([header, *body])

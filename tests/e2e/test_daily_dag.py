@@ -293,8 +293,8 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
     from warehouse.dbt_build import run_dbt
 
     (agent, team), *_ = _query(
-        "select agent_id, team_id from marts.fct_agent_days where business_date = %s"
-        " and agent_id in (select agent_id from marts.fct_agent_days where business_date = %s)"
+        "select agent_id, team_id from marts.agent_days where business_date = %s"
+        " and agent_id in (select agent_id from marts.agent_days where business_date = %s)"
         " order by agent_id",
         (DAYS[0], DAYS[2]),
     )
@@ -303,7 +303,7 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
     )
     next_day = DAYS[-1] + timedelta(days=1)
     built_before = dict(
-        _query("select agent_id || business_date, built_by_run_id from marts.fct_agent_days")
+        _query("select agent_id || business_date, built_by_run_id from marts.agent_days")
     )
     with connect() as conn:
         conn.execute(
@@ -333,12 +333,12 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
             values | {"d1": DAYS[1]},
         )
     try:
-        # A build that stops before the agent-days (as if fct_agent_days failed) records
+        # A build that stops before the agent-days (as if agent_days failed) records
         # the batches it saw: the next build still owes the move (carried window).
         build = ["build", "--exclude-resource-type", "unit_test"]
-        run_dbt([*build, "--exclude", "fct_agent_days+"], stamp="team-move")
+        run_dbt([*build, "--exclude", "agent_days+"], stamp="team-move")
         assert _query(
-            "select team_id from marts.fct_agent_days where agent_id = %s and business_date = %s",
+            "select team_id from marts.agent_days where agent_id = %s and business_date = %s",
             (agent, DAYS[2]),
         ) == [(team,)]
         run_dbt(build, stamp="team-move")
@@ -347,7 +347,7 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
         )
         assert rebuilt_from == DAYS[1]
         days = _query(
-            "select business_date, team_id, built_by_run_id from marts.fct_agent_days"
+            "select business_date, team_id, built_by_run_id from marts.agent_days"
             " where agent_id = %s and business_date <= %s order by business_date",
             (agent, DAYS[-1]),
         )
@@ -356,7 +356,7 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
         rewritten = {
             key
             for key, run in _query(
-                "select agent_id || business_date, built_by_run_id from marts.fct_agent_days"
+                "select agent_id || business_date, built_by_run_id from marts.agent_days"
                 " where business_date <= %s",
                 (DAYS[-1],),
             )
@@ -375,7 +375,7 @@ def test_a_team_move_rebuilds_the_agent_days_from_the_move_only(pipeline):
         with connect(autocommit=True) as conn:
             lease.release(conn, "team-move")
         assert _query(
-            "select team_id from marts.fct_agent_days where agent_id = %s and business_date = %s",
+            "select team_id from marts.agent_days where agent_id = %s and business_date = %s",
             (agent, DAYS[-1]),
         ) == [(team,)]
 

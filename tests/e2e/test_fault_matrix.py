@@ -150,7 +150,7 @@ def _a_session(url: str, where: str) -> bool:
 HOLDER = "fault-matrix"  # the application name of the test's own sessions
 # A mart the build replaces (materialized as a table) after the incremental agent-days:
 # a read of it keeps dbt waiting midway, with part of the build done.
-MIDWAY_MART = "marts.fct_agent_month_kpis"
+MIDWAY_MART = "marts.agent_month_kpis"
 
 
 def _waiting_on_a_lock(url: str) -> bool:

@@ -120,11 +120,9 @@ AGENTS_WITH_LATE_SURVEYS: set = set()
 
 
 def test_a_late_survey_changes_its_agent_day_and_that_month_only(center):
-    agent_days_before = _keyed(
-        _rows("select * from marts.fct_agent_days"), "agent_id", "business_date"
-    )
+    agent_days_before = _keyed(_rows("select * from marts.agent_days"), "agent_id", "business_date")
     kpis_before = _keyed(
-        _rows("select * from marts.fct_agent_month_kpis"), "agent_id", "month_start", "kpi_code"
+        _rows("select * from marts.agent_month_kpis"), "agent_id", "month_start", "kpi_code"
     )
     manifest_before = _rows(
         "select * from raw.batch_manifest where batch_date < %s order by 1, 2, 3", (LAST_DAY,)
@@ -134,7 +132,7 @@ def test_a_late_survey_changes_its_agent_day_and_that_month_only(center):
     )
     run = center["rerun"]()
 
-    agent_days = _keyed(_rows("select * from marts.fct_agent_days"), "agent_id", "business_date")
+    agent_days = _keyed(_rows("select * from marts.agent_days"), "agent_id", "business_date")
     touched = (late["agent_id"], date(2026, 10, 30))
     assert set(agent_days) == set(agent_days_before)
     changed = {key for key in agent_days if agent_days[key] != agent_days_before[key]}
@@ -182,7 +180,7 @@ def test_a_late_survey_changes_its_agent_day_and_that_month_only(center):
 
     # October KPIs change for that agent only; November for nobody.
     kpis = _keyed(
-        _rows("select * from marts.fct_agent_month_kpis"), "agent_id", "month_start", "kpi_code"
+        _rows("select * from marts.agent_month_kpis"), "agent_id", "month_start", "kpi_code"
     )
     assert set(kpis) == set(kpis_before)
     moved = {key for key in kpis if kpis[key] != kpis_before[key]}
@@ -296,7 +294,7 @@ def test_late_data_for_a_closed_month_is_an_adjustment(center):
     )
     built = _keyed(
         _rows(
-            "select agent_id, kpi_code, kpi_value from marts.fct_agent_month_kpis"
+            "select agent_id, kpi_code, kpi_value from marts.agent_month_kpis"
             " where month_start = %s",
             (OCTOBER,),
         ),
@@ -319,7 +317,7 @@ def test_late_data_for_a_closed_month_is_an_adjustment(center):
     assert {a["month_start"] for a in adjustments} == {OCTOBER}
     csat = next(a for a in adjustments if a["kpi_code"] == "csat")
     kpi = _rows(
-        "select numerator, denominator from marts.fct_agent_month_kpis"
+        "select numerator, denominator from marts.agent_month_kpis"
         " where agent_id = %s and month_start = %s and kpi_code = 'csat'",
         (late["agent_id"], OCTOBER),
     )[0]
@@ -341,7 +339,7 @@ def test_reopening_is_audited_and_closing_again_takes_a_new_snapshot(center):
         assert reopen_month(conn, OCTOBER, "qa.lead", "late surveys accepted by the review") == 1
     center["rerun"]()
     built = _keyed(
-        _rows("select * from marts.fct_agent_month_scorecards where month_start = %s", (OCTOBER,)),
+        _rows("select * from marts.agent_month_scorecards where month_start = %s", (OCTOBER,)),
         "agent_id",
     )
     assert _published_october() == built  # the month shows its current figures again

@@ -4,7 +4,6 @@ as it was; the corrected delivery then publishes. The BI role reads `reporting` 
 
 from __future__ import annotations
 
-import csv
 import os
 from datetime import date
 from pathlib import Path
@@ -15,7 +14,7 @@ from psycopg import sql
 
 from simulator.config import SimulationConfig
 from tests.conftest import empty_warehouse
-from tests.e2e.sources import simulated_sources
+from tests.e2e.sources import simulated_sources, unknown_agents
 from warehouse.connection import connect, libpq_url
 
 pytestmark = pytest.mark.e2e
@@ -43,17 +42,6 @@ def _query(sql: str, params=()) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
 
 
-def _unknown_agents(path: Path, share: float) -> None:
-    """Rewrite a share of the answered contacts to agents nobody has heard of."""
-    rows = list(csv.reader(path.open(newline="")))
-    header, body = rows[0], rows[1:]
-    answered = [r for r in body if r[header.index("AgentID")]]
-    for row in answered[: int(len(answered) * share)]:
-        row[header.index("AgentID")] = "AG9999"
-    with path.open("w", newline="") as handle:
-        csv.writer(handle).writerows([header, *body])
-
-
 @pytest.fixture(scope="module")
 def gate(tmp_path_factory, warehouse_url, airflow_db):
     from cli.daily_runs import load_daily_dag
@@ -76,7 +64,7 @@ def test_a_bad_delivery_fails_the_run_and_leaves_reporting_as_it_was(gate):
     good = good_file.read_bytes()
 
     # 1. Unknown agents on 10% of the day's calls: lands, builds, fails the audit.
-    _unknown_agents(good_file, 0.10)
+    unknown_agents(good_file, 0.10)
     with pytest.raises(DagRunFailed, match="audit"):
         run_business_day(dag, DAYS[1], "Asia/Shanghai")
     assert _reporting() == published
@@ -138,7 +126,7 @@ def test_the_audit_records_every_check_of_the_run(gate):
         assert {
             "raw.call_center_contacts",
             "raw.qa_deductions",
-            "marts.fct_agent_month_scorecards",
+            "marts.agent_month_scorecards",
         } <= targets
     counts = _query(
         "select source_system, sum(row_count) from audit.quarantine_counts q"
@@ -158,7 +146,7 @@ def test_the_bi_role_reads_reporting_and_nothing_else(gate):
         for table in (
             "raw.call_center_contacts",
             "staging.stg_crm__tickets",
-            "marts.fct_agent_days",
+            "marts.agent_days",
             "audit.runs",
         ):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
@@ -170,7 +158,7 @@ def test_the_bi_role_reads_reporting_and_nothing_else(gate):
 
 def test_publish_refuses_marts_its_audit_did_not_see(gate):
     """Another run rebuilt the marts after this run's audit: its publish changes nothing."""
-    from expectations.gate import PublishRefused, publish
+    from publish.gate import PublishRefused, publish
 
     (run_id,) = _query(
         "select run_id from audit.runs where outcome = 'passed' order by audited_at desc limit 1"
@@ -208,7 +196,8 @@ def _bi() -> psycopg.Connection:
 def test_a_bi_session_idle_in_a_transaction_and_the_publish_never_wait_for_each_other(gate):
     """A BI session left idle in a transaction on reporting.agent_days does not hold the
     publish up, and a BI query during a publish reads the previous rows at once."""
-    from expectations.gate import publish, replace_table
+    from publish.gate import publish
+    from publish.tables import replace_table
 
     run_id = _last_passed_run()
     (before,) = _query("select count(*) from reporting.agent_days")[0]
@@ -220,7 +209,7 @@ def test_a_bi_session_idle_in_a_transaction_and_the_publish_never_wait_for_each_
         publisher.commit()
         with publisher.transaction(force_rollback=True):
             emptied = replace_table(
-                publisher, "agent_days", sql.SQL("select * from marts.fct_agent_days limit 0")
+                publisher, "agent_days", sql.SQL("select * from marts.agent_days limit 0")
             )
             assert emptied == 0
             # Mid-publish (uncommitted): the reader sees the published rows, unblocked.
@@ -237,7 +226,8 @@ def test_a_table_that_must_be_recreated_waits_for_readers_a_bounded_time(gate, m
     """Only a changed shape needs the table to itself: the publish then waits for an idle
     BI transaction at most PUBLISH_LOCK_TIMEOUT_SECONDS, fails naming it, publishes nothing,
     and succeeds once the reader is gone."""
-    from expectations.gate import PublishBlocked, publish
+    from publish.gate import publish
+    from publish.tables import PublishBlocked
 
     monkeypatch.setenv("PUBLISH_LOCK_TIMEOUT_SECONDS", "1")
     run_id = _last_passed_run()

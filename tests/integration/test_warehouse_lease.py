@@ -35,7 +35,7 @@ def _stamp() -> str | None:
 
 def test_a_second_runs_build_waits_until_the_first_run_publishes(clean_warehouse):
     started = time.monotonic()
-    run_dbt(["ls", "--select", "dim_agents", "--quiet"])  # dbt imported and parsed: warm
+    run_dbt(["ls", "--select", "agents", "--quiet"])  # dbt imported and parsed: warm
     unhindered = time.monotonic() - started
     with connect(autocommit=True) as first:
         lease.acquire(first, "run-A")  # run A built and is being audited
@@ -45,7 +45,7 @@ def test_a_second_runs_build_waits_until_the_first_run_publishes(clean_warehouse
         def second_run_builds():
             try:
                 # dbt's real entry point with a stamp, as the DAG's dbt_build calls it.
-                run_dbt(["ls", "--select", "dim_agents", "--quiet"], stamp="run-B")
+                run_dbt(["ls", "--select", "agents", "--quiet"], stamp="run-B")
             except (DbtFailed, psycopg.Error, lease.LeaseTimeout) as error:
                 errors.append(error)  # re-raised in the main thread
             finished.set()
@@ -159,7 +159,7 @@ def test_the_cli_shows_and_releases_the_lease(clean_warehouse, warehouse_url):
 
 def test_the_bi_role_cannot_take_the_pipelines_locks(clean_warehouse, warehouse_url):
     """The pipeline's locks are rows of audit.pipeline_locks: the BI role cannot see them."""
-    from expectations.gate import grant_bi_reader
+    from publish.tables import grant_bi_reader
 
     with connect() as conn:
         lease.acquire(conn, "run-A")  # the lock table exists

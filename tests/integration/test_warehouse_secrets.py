@@ -45,7 +45,7 @@ def _current_user(url: str, user: str, password: str) -> str:
 
 
 def test_a_wrong_password_is_refused_for_the_superuser_and_the_bi_role(server, monkeypatch):
-    from expectations.gate import grant_bi_reader
+    from publish.tables import grant_bi_reader
 
     data_dir, url = server
     kept = embedded.password_file(data_dir)

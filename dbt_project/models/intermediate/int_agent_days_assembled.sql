@@ -1,6 +1,6 @@
 -- One row per agent per local business day on which the agent has any KPI input, with the
--- team the agent belonged to that day (dim_agents history), as the data stands now;
--- fct_agent_days keeps the built version and rewrites only the agent-days whose row_hash
+-- team the agent belonged to that day (agents history), as the data stands now;
+-- agent_days keeps the built version and rewrites only the agent-days whose row_hash
 -- changed. Every KPI is stored as a
 -- numerator and a denominator (or a sum and a count) so that months, quarters, years,
 -- teams and the center are ratios of sums, never averages of daily ratios. An input whose
@@ -42,7 +42,7 @@
 with
 
 agents as (
-    select * from {{ ref('dim_agents') }}
+    select * from {{ ref('agents') }}
 ),
 
 available as (

@@ -1,11 +1,11 @@
 -- One row: the first business day whose agent-days this build computes again
--- (int_agent_days_assembled and fct_agent_days rebuild from it): the earliest day a daily
+-- (int_agent_days_assembled and agent_days rebuild from it): the earliest day a daily
 -- input's rebuild window reaches (macros/rebuild_window.sql), earlier when the roster's
 -- team periods changed (from the first day an agent's team of the day differs), and every
 -- day when the inputs available changed (a source delivered for the first
 -- time, a field a vendor starts to export). The roster's team periods and the inputs
 -- available it saw are kept here for the next build to compare with; a window that no
--- build applied (it failed before fct_agent_days) is carried into the next one.
+-- build applied (it failed before agent_days) is carried into the next one.
 -- Incremental so that a build reads the row the last one left (a full refresh starts over):
 -- the new row replaces it by its key.
 {{ config(
@@ -17,7 +17,7 @@
 with
 
 agents as (
-    select * from {{ ref('dim_agents') }}
+    select * from {{ ref('agents') }}
 ),
 
 available as (
@@ -129,7 +129,7 @@ final as (
             from team_periods
         ) as team_periods,
         (select to_jsonb(available) from available) as inputs_available,
-        -- Set by fct_agent_days once it has rebuilt these days.
+        -- Set by agent_days once it has rebuilt these days.
         false as is_applied
 )
 

@@ -6,7 +6,7 @@
 with
 
 agent_days as (
-    select * from {{ ref('fct_agent_days') }}
+    select * from {{ ref('agent_days') }}
 ),
 
 supervisor as (

@@ -2,11 +2,11 @@
 -- is the mean of the agent's monthly total scores in the period, the bonus their sum.
 -- The grade uses the same bands (excellent needs no severe QA defect in the whole period);
 -- ranks use the team of the period's last scored month. KPI values of the period (ratios
--- of the period's sums) are in fct_kpi_rollups.
+-- of the period's sums) are in kpi_rollups.
 with
 
 monthly as (
-    select * from {{ ref('fct_agent_month_scorecards') }}
+    select * from {{ ref('agent_month_scorecards') }}
 ),
 
 grade_bands as (

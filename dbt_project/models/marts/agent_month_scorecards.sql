@@ -4,7 +4,7 @@
 with
 
 kpis as (
-    select * from {{ ref('fct_agent_month_kpis') }}
+    select * from {{ ref('agent_month_kpis') }}
 ),
 
 months as (
@@ -15,7 +15,7 @@ agent_names as (
     select distinct on (agent_id)
         agent_id,
         agent_name
-    from {{ ref('dim_agents') }}
+    from {{ ref('agents') }}
     order by agent_id asc, valid_from desc
 ),
 
@@ -23,7 +23,7 @@ team_names as (
     select distinct
         team_id,
         team_name
-    from {{ ref('dim_agents') }}
+    from {{ ref('agents') }}
     where team_id is not null
 ),
 

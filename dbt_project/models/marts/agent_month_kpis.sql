@@ -13,7 +13,7 @@ agents as (
     select distinct on (agent_id)
         agent_id,
         primary_channel
-    from {{ ref('dim_agents') }}
+    from {{ ref('agents') }}
     order by agent_id asc, valid_from desc
 ),
 

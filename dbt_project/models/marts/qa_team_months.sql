@@ -8,7 +8,7 @@ inspections as (
 ),
 
 agents as (
-    select * from {{ ref('dim_agents') }}
+    select * from {{ ref('agents') }}
 ),
 
 monthly as (

@@ -4,21 +4,25 @@
 -- updates), so every other agent-day keeps the run that built it (built_by_run_id).
 -- An agent-day that no longer has any input (a contact re-attributed) is deleted. Both
 -- read the days int_agent_days_assembled rebuilt (int_agent_days_rebuild_window) only, by
--- the indexes on the day and on the key.
+-- the indexes on the day and on the key (created with the table).
 -- depends_on: {{ ref('int_agent_days_rebuild_window') }}
 {{ config(
     materialized='incremental',
     unique_key=['agent_id', 'business_date'],
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    indexes=[
+        {'columns': ['agent_id', 'business_date'], 'unique': true},
+        {'columns': ['business_date']},
+        {'columns': ['team_id', 'business_date']},
+        {'columns': ['month_start']},
+    ],
     post_hook=[
         "delete from {{ this }} as built
         where built.business_date >= {{ days_rebuilt_from('agent_days') }} and not exists (
             select from {{ ref('int_agent_days_assembled') }} as assembled
             where assembled.agent_id = built.agent_id
                 and assembled.business_date = built.business_date)",
-        "create index if not exists {{ this.identifier }}_day on {{ this }} (business_date)",
-        "create unique index if not exists {{ this.identifier }}_key on {{ this }} (agent_id, business_date)",
         "update {{ ref('int_agent_days_rebuild_window') }} set is_applied = true",
     ],
 ) }}
