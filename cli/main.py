@@ -17,6 +17,7 @@ import argparse
 import calendar
 import json
 import os
+import sys
 import time
 import warnings
 from datetime import date
@@ -196,6 +197,17 @@ def dbt(args: argparse.Namespace) -> None:
     from warehouse.dbt_build import run_dbt
 
     run_dbt(args.dbt_args)
+
+
+def metrics(args: argparse.Namespace) -> None:
+    """MetricFlow's CLI on the KPI metrics, e.g. `python -m cli metrics query --metrics csat
+    --group-by metric_time__month,team`."""
+    environment.prepare()
+    from warehouse.dbt_build import run_dbt
+    from warehouse.metrics import mf
+
+    run_dbt(["parse"])  # the semantic manifest mf reads, current with the project
+    sys.exit(mf(args.mf_args).returncode)
 
 
 def check_mapping(args: argparse.Namespace) -> None:
@@ -421,6 +433,11 @@ def main() -> None:
     )
     passthrough.add_argument("dbt_args", nargs=argparse.REMAINDER)
     passthrough.set_defaults(func=dbt)
+    semantic = commands.add_parser(
+        "metrics", help="MetricFlow's mf command on the KPI metrics, against the warehouse"
+    )
+    semantic.add_argument("mf_args", nargs=argparse.REMAINDER)
+    semantic.set_defaults(func=metrics)
     args = parser.parse_args()
     args.func(args)
 

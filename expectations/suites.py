@@ -221,6 +221,12 @@ MART_CHECKS: dict[str, list[Check]] = {
             "agent_id, business_date",
         ),
     ],
+    "kpi_inputs": [
+        _in_set("input_grain", ["agent_day", "agent_month"]),
+        _not_more("fcr_resolved_count", "fcr_eligible_count"),
+        _not_more("csat_satisfied_count", "csat_response_count"),
+        _not_more("improvement_items_on_time_count", "improvement_items_due_count"),
+    ],
     "queue_days": [
         _unique("queue_name", "channel", "business_date"),
         _not_more("answered_count", "offered_count"),

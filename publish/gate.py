@@ -35,6 +35,7 @@ PUBLISHED = (
     "kpi_rollups",
     "qa_agent_weeks",
     "qa_team_months",
+    "kpi_inputs",
 )
 
 

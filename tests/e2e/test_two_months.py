@@ -12,9 +12,12 @@ events) and with the policy recomputed in plain Python (tests/e2e/policy.py).
 
 from __future__ import annotations
 
+import csv
+import math
 import os
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -316,6 +319,67 @@ def test_supervisor_workbooks_land_with_their_typo_quarantined(months2):
     assert all("exam_score: 130 is outside 0..100" in q["reason"] for q in quarantined)
     staged = _rows("select count(*) as n from staging.stg_supervisor__inputs")[0]["n"]
     assert staged == len(months2["world"].supervisor_inputs)
+
+
+def _mf_query(metrics: list[str], group_by: list[str], out: Path) -> list[dict]:
+    """`mf query` (MetricFlow's CLI) on the project, against the test warehouse."""
+    from warehouse.metrics import mf
+
+    done = mf(
+        ["query", "--metrics", ",".join(metrics), "--group-by", ",".join(group_by)]
+        + ["--csv", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and out.is_file(), done.stdout[-2000:] + done.stderr[-2000:]
+    with out.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_every_semantic_layer_metric_equals_the_published_rollups(months2, tmp_path):
+    """Every KPI's MetricFlow metric (models/marts/_marts__semantic.yml), for each agent,
+    team (of the day) and the center, by month, quarter and year, equals
+    reporting.kpi_rollups."""
+    kpis = [r["kpi_code"] for r in _rows("select distinct kpi_code from reporting.kpi_rollups")]
+    assert len(kpis) == 19
+    compared = 0
+    for period in ("month", "quarter", "year"):
+        for level, entity in (("agent", "agent"), ("team", "team"), ("center", None)):
+            time_column = f"metric_time__{period}"
+            rows = _mf_query(
+                kpis, [time_column] + ([entity] if entity else []), tmp_path / f"{period}.csv"
+            )
+            served = {
+                (row[time_column][:10], row[entity] or None if entity else None): {
+                    kpi: None if row[kpi] == "" else float(row[kpi]) for kpi in kpis
+                }
+                for row in rows
+            }
+            assert len(served) == len(rows)  # one row per group, a NULL team included
+            published = defaultdict(dict)
+            for row in _rows(
+                "select period_start, agent_id, team_id, kpi_code, kpi_value"
+                " from reporting.kpi_rollups where period_type = %s and rollup_level = %s",
+                (period, level),
+            ):
+                key = (f"{row['period_start']:%Y-%m-%d}", row[f"{entity}_id"] if entity else None)
+                published[key][row["kpi_code"]] = _number(row["kpi_value"])
+            assert set(served) == set(published), (period, level)
+            for key, values in published.items():
+                for kpi, value in values.items():
+                    mf_value = served[key][kpi]
+                    assert (value is None) == (mf_value is None), (period, level, key, kpi)
+                    if value is not None:
+                        assert math.isclose(mf_value, value, rel_tol=1e-9, abs_tol=1e-9), (
+                            period,
+                            level,
+                            key,
+                            kpi,
+                            mf_value,
+                            value,
+                        )
+                    compared += 1
+    assert compared > 19 * 60 * 3
 
 
 def test_dbt_unit_tests_prove_every_formula_and_scoring_rule(months2):
