@@ -181,7 +181,8 @@ def print_where_to_query(example: str) -> None:
         f"  schema:     reporting\n"
         f"  table:      agent_month_scorecards\n"
         f"              (also agent_month_kpis, agent_period_scorecards, kpi_rollups,\n"
-        f"               agent_days, queue_days, agents, qa_agent_weeks, qa_team_months)\n"
+        f"               agent_days, kpi_inputs, queue_days, agents, qa_agent_weeks,\n"
+        f"               qa_team_months, publication; KPI metrics: python -m cli metrics)\n"
         f'  e.g.        {client} -c "{example}"'
     )
 

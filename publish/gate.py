@@ -70,7 +70,7 @@ def publish(conn: psycopg.Connection, run_id: str, business_date: date) -> dict[
         if closed_months.is_in_use(conn):
             counts["scorecard_adjustments"] = closed_months.record_adjustments(conn, run_id)
             closed_months.publish_close_tables(conn)
-        _stamp(conn, run_id, business_date, published_at)
+        _stamp(conn, run_id, published_at)
         grant_bi_reader(conn)
         lease.release(conn, run_id)  # published: the next run may build
     log.info("published %s for %s (run %s)", counts, business_date, run_id)
@@ -97,14 +97,17 @@ def _require_audited_build(conn: psycopg.Connection, run_id: str) -> None:
         )
 
 
-def _stamp(conn: psycopg.Connection, run_id: str, business_date: date, at: datetime) -> None:
-    """reporting.publication: one row, what a dashboard shows as "data as of"."""
+def _stamp(conn: psycopg.Connection, run_id: str, at: datetime) -> None:
+    """reporting.publication: one row, what a dashboard shows as "data as of". A rerun of
+    an earlier day publishes the later days too: the data runs through the latest day
+    ever published, not the rerun's day."""
     replace_table(
         conn,
         "publication",
         sql.SQL(
-            "select {}::text as run_id, {}::date as business_date, {}::timestamptz as published_at"
-        ).format(sql.Literal(run_id), sql.Literal(business_date), sql.Literal(at)),
+            "select {}::text as run_id, max(business_date) as data_through,"
+            " {}::timestamptz as published_at from audit.publications"
+        ).format(sql.Literal(run_id), sql.Literal(at)),
     )
     describe(
         conn,
@@ -113,7 +116,7 @@ def _stamp(conn: psycopg.Connection, run_id: str, business_date: date, at: datet
             None: "The publication BI reads now: one row (replaced with every other"
             " reporting table, in the same transaction).",
             "run_id": "The Airflow run whose audited build is published.",
-            "business_date": "The local business day that run published (data as of).",
+            "data_through": "The latest local business day published (data as of).",
             "published_at": "When it was published.",
         },
     )

@@ -138,7 +138,7 @@ def test_an_analysts_view_answers_with_the_newest_audited_data(layer):
         "select run_id from audit.runs where outcome = 'passed' order by audited_at desc limit 1"
     )[0]
     with _bi() as bi:
-        stamp = bi.execute("select run_id, business_date from reporting.publication").fetchall()
+        stamp = bi.execute("select run_id, data_through from reporting.publication").fetchall()
     assert stamp == [(newest_run, DAYS[2])]
 
 
