@@ -4,12 +4,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
+BI_VENV := .venv-bi
+BI_INSTALLED := $(BI_VENV)/.installed
 MONTH ?= 2026-10
 AGENTS ?= 60
 BENCH_AGENTS ?= 2000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run close bench bench-landing bench-history bench-e2e airflow scorecard check-mapping test test-fast lint fmt docs clean
+.PHONY: help install bi-install bi run close bench bench-landing bench-history bench-e2e airflow scorecard check-mapping test test-fast lint fmt docs clean
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -22,6 +24,18 @@ $(INSTALLED): pyproject.toml
 	@touch $(INSTALLED)
 
 install: $(INSTALLED) ## create .venv and install the project with its tools
+
+# Superset's pins (pandas < 2.2, SQLAlchemy < 2) conflict with the project's: its own venv.
+$(BI_INSTALLED): bi/requirements.txt
+	$(PYTHON) -m venv $(BI_VENV)
+	$(BI_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BI_VENV)/bin/python -m pip install --quiet -r bi/requirements.txt
+	@touch $(BI_INSTALLED)
+
+bi-install: $(BI_INSTALLED) ## create .venv-bi with Apache Superset
+
+bi: install bi-install ## Superset with the dashboards on reporting (after make run) on :8088
+	$(BIN)/python -m cli bi
 
 run: install ## simulate a month (MONTH, AGENTS), run the daily DAG for each day, print the scorecard
 	$(BIN)/python -m cli run-month --month $(MONTH) --agents $(AGENTS)

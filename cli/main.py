@@ -325,6 +325,38 @@ def airflow(args: argparse.Namespace) -> None:
     serve(args.port)
 
 
+def bi(args: argparse.Namespace) -> None:
+    """Import the dashboards of bi/assets into a local Superset on the warehouse and serve
+    them until interrupted."""
+    environment.prepare()
+    from bi import dashboards
+    from warehouse.catalog import table_exists
+    from warehouse.connection import connect
+
+    with connect() as conn:
+        if not table_exists(conn, "reporting", "publication"):
+            raise SystemExit("nothing is published yet: run `make run` first")
+    password = os.environ.get("BI_READER_PASSWORD")
+    if not password:
+        raise SystemExit("BI_READER_PASSWORD is not set: the BI role has no login")
+    instance = dashboards.Superset(environment.LOCAL_DIR / "superset")
+    print("importing the dashboards into Superset ...", flush=True)
+    dashboards.install(instance, os.environ["WAREHOUSE_URL"], password)
+    server = dashboards.serve(instance, args.port, instance.home / "superset.log")
+    print(
+        f"\nSuperset: http://127.0.0.1:{args.port}/dashboard/list/\n"
+        f"  login:    {dashboards.ADMIN_USER}, password in {instance.admin_password_file}\n"
+        f"  log:      {instance.home / 'superset.log'}\n"
+        "Ctrl-C stops it.",
+        flush=True,
+    )
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+
+
 def show_lease(args: argparse.Namespace) -> None:
     """Who holds the warehouse lease (warehouse/lease.py), and with --release give it back:
     for a run that died holding it, when waiting out the grace is not wanted."""
@@ -410,6 +442,11 @@ def main() -> None:
     )
     server.add_argument("--port", type=int, default=8080)
     server.set_defaults(func=airflow)
+    dashboards = commands.add_parser(
+        "bi", help="import the dashboards into a local Superset on reporting and serve them"
+    )
+    dashboards.add_argument("--port", type=int, default=8088)
+    dashboards.set_defaults(func=bi)
     server_cli = commands.add_parser(
         "airflow-cli", help="run an `airflow` command against the local server's database"
     )
