@@ -334,7 +334,7 @@ def bi(args: argparse.Namespace) -> None:
     from warehouse.connection import connect
 
     with connect() as conn:
-        if not table_exists(conn, "reporting", "publication"):
+        if not table_exists(conn, "reporting.publication"):
             raise SystemExit("nothing is published yet: run `make run` first")
     password = os.environ.get("BI_READER_PASSWORD")
     if not password:
