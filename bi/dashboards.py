@@ -16,10 +16,11 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote, urlparse, urlunparse
+from urllib.parse import urlparse, urlunparse
 
 import yaml
 
+from warehouse.embedded import with_password
 from warehouse.local_secrets import read_or_create
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -97,13 +98,8 @@ def bi_url(warehouse_url: str) -> str:
     """The warehouse URL logging in as the read-only BI role, in SQLAlchemy 1.4's dialect
     name, with Superset's password placeholder instead of the password."""
     role = os.environ.get("BI_READER_ROLE", "bi_reader")
-    parsed = urlparse(warehouse_url)
-    address = parsed.netloc.rpartition("@")[2]
-    return urlunparse(
-        parsed._replace(
-            scheme="postgresql+psycopg2", netloc=f"{quote(role)}:{PASSWORD_MASK}@{address}"
-        )
-    )
+    masked = urlparse(with_password(warehouse_url, role, PASSWORD_MASK))
+    return urlunparse(masked._replace(scheme="postgresql+psycopg2"))
 
 
 def bundle(out: Path, warehouse_url: str) -> Path:
