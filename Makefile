@@ -66,7 +66,7 @@ scorecard: install ## print the published scorecard of MONTH again
 check-mapping: install ## check MAPPING=mappings/<vendor>/<source>.yml against FILE=<sample export>
 	$(BIN)/python -m cli check-mapping --mapping $(MAPPING) --file $(FILE)
 
-test: install ## run the whole test suite (unit, DAG, integration, end to end)
+test: install bi-install ## run the whole test suite (unit, DAG, integration, end to end)
 	$(BIN)/python -m pytest
 
 test-fast: install ## unit and DAG tests only (no warehouse)
