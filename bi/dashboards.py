@@ -124,39 +124,64 @@ def _superset(instance: Superset, *args: str) -> None:
     )
 
 
-def install(instance: Superset, warehouse_url: str, bi_password: str) -> None:
+def install(
+    instance: Superset, warehouse_url: str, bi_password: str, *, wait: bool = False
+) -> None:
     """Create or upgrade Superset's metadata, its roles and the admin, and import the assets
-    (again: the files win over edits made in the UI)."""
+    (again: the files win over edits made in the UI). The datasets need the published
+    tables: without them the import refuses, or with `wait` waits for the first publish."""
     if not (BI_VENV / "bin" / "superset").exists():
         raise SystemExit(f"Superset is not installed in {BI_VENV}: run `make bi`")
     _superset(instance, "db", "upgrade")
     _superset(instance, "init")
     assets = bundle(instance.home / "bundle", warehouse_url)
     subprocess.run(
-        [str(BI_VENV / "bin" / "python"), str(REPO_ROOT / "bi" / "superset_load.py"), str(assets)],
+        [
+            str(BI_VENV / "bin" / "python"),
+            str(REPO_ROOT / "bi" / "superset_load.py"),
+            str(assets),
+            *(["--wait"] if wait else []),
+        ],
         check=True,
         env={**instance.env(), "SUPERSET_WAREHOUSE_PASSWORD": bi_password},
     )
 
 
-def serve(instance: Superset, port: int, log: Path) -> subprocess.Popen[bytes]:
-    """Start Superset's web server on 127.0.0.1:`port` and return once it answers."""
-    with log.open("ab") as out:
-        server = subprocess.Popen(
-            [
-                str(BI_VENV / "bin" / "superset"),
-                "run",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--with-threads",
-            ],
-            env=instance.env(),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    deadline = time.monotonic() + 180
+def serve(
+    instance: Superset, port: int, log: Path | None, host: str = "127.0.0.1"
+) -> subprocess.Popen[bytes]:
+    """Start Superset under gunicorn on `host`:`port` and return once it answers. Its log
+    goes to `log`, or to this process's output when None (a container's)."""
+    out = log.open("ab") if log else None
+    server = subprocess.Popen(
+        [
+            str(BI_VENV / "bin" / "gunicorn"),
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--timeout",
+            "120",
+            # its default control socket is one path per user: two servers would share it
+            "--no-control-socket",
+            "superset.app:create_app()",
+        ],
+        env=instance.env(),
+        stdout=out,
+        stderr=subprocess.STDOUT if out else None,
+    )
+    if out:
+        out.close()
+    return wait_until_up(server, port, 180, log)
+
+
+def wait_until_up(
+    server: subprocess.Popen[bytes], port: int, seconds: float, log: Path | None
+) -> subprocess.Popen[bytes]:
+    """Return `server` once Superset answers on `port`; stop it if it does not in time."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise RuntimeError(f"Superset stopped (exit {server.returncode}); see {log}")
@@ -167,4 +192,4 @@ def serve(instance: Superset, port: int, log: Path) -> subprocess.Popen[bytes]:
         except OSError:
             time.sleep(1)
     server.terminate()
-    raise RuntimeError(f"Superset did not answer on port {port} within 180 s; see {log}")
+    raise RuntimeError(f"Superset did not answer on port {port} within {seconds} s; see {log}")

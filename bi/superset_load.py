@@ -1,17 +1,25 @@
 """Import the project's Superset assets (run by .venv-bi's Python, inside Superset's app).
 
-Usage: superset_load.py BUNDLE_DIR. The bundle is Superset's own export format (metadata.yaml,
-databases/, datasets/, charts/, dashboards/) as `bi.superset.bundle` writes it; the warehouse
-password comes from SUPERSET_WAREHOUSE_PASSWORD, never from a file or the command line.
-Importing again overwrites the assets with the files. Every dataset's columns are then read
-from the warehouse, so the files list only what PostgreSQL cannot tell (metrics, labels)."""
+Usage: superset_load.py BUNDLE_DIR [--wait]. The bundle is Superset's own export format
+(metadata.yaml, databases/, datasets/, charts/, dashboards/) as `bi.dashboards.bundle`
+writes it; the warehouse password comes from SUPERSET_WAREHOUSE_PASSWORD, never from a
+file or the command line. Importing again overwrites the assets with the files. Every
+dataset's columns are then read from the warehouse, so the files list only what PostgreSQL
+cannot tell (metrics, labels): before the first publish there is nothing to read, so the
+import refuses, or with --wait (a container started with the warehouse) waits for it."""
 
 import os
 import sys
+import time
 from pathlib import Path
 
+import yaml
 
-def main(bundle: Path) -> None:
+PUBLICATION = ("reporting", "publication")
+
+
+def main(bundle: Path, wait: bool) -> None:
+    _await_publication(bundle, wait)
     from superset.app import create_app
 
     app = create_app()
@@ -54,5 +62,28 @@ def _admin(security_manager):
     return user
 
 
+def _await_publication(bundle: Path, wait: bool) -> None:
+    """Return once `reporting` has been published, as the BI role sees it."""
+    import sqlalchemy
+
+    (database,) = (bundle / "databases").glob("*.yaml")
+    uri = yaml.safe_load(database.read_text(encoding="utf-8"))["sqlalchemy_uri"]
+    url = sqlalchemy.engine.make_url(uri).set(password=os.environ["SUPERSET_WAREHOUSE_PASSWORD"])
+    engine = sqlalchemy.create_engine(url, poolclass=sqlalchemy.pool.NullPool)
+    schema, table = PUBLICATION
+    while True:
+        try:
+            with engine.connect() as conn:
+                if sqlalchemy.inspect(conn).has_table(table, schema=schema):
+                    return
+                reason = "nothing is published yet (run the daily DAG first)"
+        except sqlalchemy.exc.OperationalError as error:
+            reason = f"cannot log in to the warehouse as the BI role: {error.orig}"
+        if not wait:
+            raise SystemExit(f"cannot import the dashboards: {reason}")
+        print(f"waiting for the first publish: {reason}", flush=True)
+        time.sleep(30)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), wait="--wait" in sys.argv[2:])

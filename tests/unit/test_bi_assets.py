@@ -66,3 +66,48 @@ def test_every_chart_uses_metrics_of_its_dataset_and_every_dashboard_chart_exist
         if isinstance(item, dict) and item.get("type") == "CHART"
     }
     assert placed == {chart["uuid"] for chart in charts}
+
+
+def _dataset_columns() -> dict[str, set[str]]:
+    """Each dataset's columns: a published table's from its dbt contract, a virtual one's
+    from the select list of its SQL (the last name of each line before `from`)."""
+    contracts = {
+        model["name"]: {c["name"] for c in model.get("columns", [])}
+        for path in dashboards.SEMANTIC_LAYER.parent.glob("_marts__*.yml")
+        for model in yaml.safe_load(path.read_text(encoding="utf-8")).get("models", [])
+    }
+    columns = {}
+    for dataset in _load("datasets"):
+        if dataset.get("sql"):
+            select = dataset["sql"].split("\nfrom ")[0].splitlines()[1:]
+            names = {line.strip().rstrip(",").split()[-1].split(".")[-1] for line in select}
+            columns[dataset["uuid"]] = names
+        else:
+            columns[dataset["uuid"]] = contracts[dataset["table_name"]]
+    return columns
+
+
+def test_every_filter_targets_a_column_every_chart_in_its_scope_has():
+    columns = _dataset_columns()
+    charts = {chart["uuid"]: chart for chart in _load("charts")}
+    filtered = 0
+    for dashboard in _load("dashboards"):
+        placed = {
+            item["meta"]["chartId"]: charts[item["meta"]["uuid"]]
+            for item in dashboard["position"].values()
+            if isinstance(item, dict) and item.get("type") == "CHART"
+        }
+        for native in dashboard["metadata"]["native_filter_configuration"]:
+            (target,) = native["targets"]
+            column = target["column"]["name"]
+            assert column in columns[target["datasetUuid"]], native["name"]
+            excluded = set(native["scope"]["excluded"])
+            assert excluded <= set(placed), native["name"]
+            for chart_id, chart in placed.items():
+                if chart_id not in excluded:
+                    assert column in columns[chart["dataset_uuid"]], (
+                        native["name"],
+                        chart["slice_name"],
+                    )
+                    filtered += 1
+    assert filtered >= 12

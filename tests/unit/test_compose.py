@@ -45,7 +45,27 @@ def test_airflow_services_run_the_project_image_with_airflow_entry_points():
         assert services[name]["image"] == "contact-center-scorecards-airflow:0.1.0"
         assert services[name]["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
     assert (REPO_ROOT / "Dockerfile").is_file()
-    assert "metabase" in services and services["warehouse"]["image"].startswith("postgres:")
+    assert services["warehouse"]["image"].startswith("postgres:")
+
+
+def test_superset_runs_the_dashboards_of_bi_as_the_bi_role():
+    superset = COMPOSE["services"]["superset"]
+    assert superset["build"] == {"context": ".", "dockerfile": "bi/Dockerfile"}
+    dockerfile = (REPO_ROOT / "bi" / "Dockerfile").read_text()
+    # the same pins as .venv-bi and the same entry point as `make bi`, waiting for a publish
+    assert "pip install --no-cache-dir -r /tmp/bi-requirements.txt" in dockerfile
+    assert "COPY bi/requirements.txt /tmp/bi-requirements.txt" in dockerfile
+    command = re.search(r"^CMD (.+)$", dockerfile, re.M).group(1)
+    assert yaml.safe_load(command)[:3] == ["python", "-m", "bi"]
+    assert "--wait-for-publication" in command
+    # the address of the warehouse, never a login: the BI role's password comes apart
+    url = superset["environment"]["WAREHOUSE_URL"]
+    assert url == "postgresql://warehouse:5432/warehouse"
+    assert superset["environment"]["BI_READER_PASSWORD"].startswith("${BI_READER_PASSWORD")
+    assert superset["ports"] == ["${SUPERSET_BIND:-127.0.0.1}:8088:8088"]
+    assert (REPO_ROOT / "bi" / "__main__.py").is_file()
+    for source in re.findall(r"^COPY (\S+) ", dockerfile, re.M):
+        assert (REPO_ROOT / source).exists(), source
 
 
 def test_the_warehouse_port_is_published_on_the_loopback_interface_by_default():
