@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from pathlib import Path
 
 from bi import dashboards
@@ -36,7 +37,10 @@ def main() -> None:
         f" {instance.admin_password_file}",
         flush=True,
     )
-    dashboards.serve(instance, args.port, None, host=args.host).wait()
+    server = dashboards.serve(instance, args.port, None, host=args.host)
+    # Stopped (a container's SIGTERM, a test's terminate): gunicorn stops too, not orphaned.
+    signal.signal(signal.SIGTERM, lambda *_: server.terminate())
+    server.wait()
 
 
 if __name__ == "__main__":
