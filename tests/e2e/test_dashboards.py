@@ -179,7 +179,15 @@ def served(tmp_path_factory, warehouse_url, airflow_db):
     finally:
         server.terminate()
         server.wait()
-    yield {"seen": seen, "asked": asked, "failures": failures, "unpublished": unpublished}
+    with socket.socket() as probe:  # stopping `python -m bi` stops Superset's server too
+        left_running = probe.connect_ex(("127.0.0.1", port)) == 0
+    yield {
+        "seen": seen,
+        "asked": asked,
+        "failures": failures,
+        "unpublished": unpublished,
+        "left_running": left_running,
+    }
 
 
 def test_the_import_refuses_before_anything_is_published(served):
@@ -187,6 +195,10 @@ def test_the_import_refuses_before_anything_is_published(served):
     assert refused.returncode != 0
     assert "cannot import the dashboards" in refused.stderr, refused.stderr
     assert "imported" not in refused.stdout
+
+
+def test_stopping_it_stops_superset(served):
+    assert served["left_running"] is False
 
 
 def test_the_month_filter_shows_the_newest_month_by_default(served):
